@@ -1,0 +1,8 @@
+"""The actors of the model: officers, incidents, posts and residents (Mesa agents)."""
+
+from agents.enums import OfficerState, PostKind, Priority, Tier
+from agents.incident import Incident
+from agents.officer import Officer
+from agents.post import Post
+
+__all__ = ["Incident", "Officer", "OfficerState", "Post", "PostKind", "Priority", "Tier"]

@@ -1,0 +1,55 @@
+"""Incidents known to the police: Mesa agents that sit on their cell while open.
+
+The full life of every incident, reported or not, is a row of the model's incident log; an
+:class:`Incident` agent exists only from the moment the call reaches the dispatcher until the
+incident is cleared, so the map shows exactly the waiting and active incidents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mesa.discrete_space import FixedAgent
+
+from agents.enums import Priority
+
+if TYPE_CHECKING:
+    from mesa.discrete_space import Cell
+
+    from sim.model import PoliceModel
+
+
+class Incident(FixedAgent):
+    """An open incident.
+
+    Attributes:
+        row: Row of this incident in the model's incident log (its id).
+        priority: Emergency, urgent or routine.
+        cell_index: Flat index of the cell where it happened.
+        officer: The officer assigned, or None while waiting in the queue.
+    """
+
+    def __init__(self, model: PoliceModel, cell: Cell, row: int, priority: Priority,
+                 cell_index: int) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.row = row
+        self.priority = priority
+        self.cell_index = cell_index
+        self.officer = None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the incident is still waiting for an officer."""
+        return self.officer is None
+
+    def arrive(self) -> None:
+        """Event: the assigned officer reaches the scene."""
+        self.model.dispatcher.on_arrival(self)
+
+    def clear(self) -> None:
+        """Event: the officer finishes on scene."""
+        self.model.dispatcher.on_clear(self)
+
+    def __repr__(self) -> str:
+        return f"Incident({self.row}, {self.priority.name}, cell={self.cell_index})"

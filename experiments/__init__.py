@@ -1,0 +1,1 @@
+"""Everything about many runs: the CLI, sweeps, execution backends and reports."""

@@ -1,0 +1,160 @@
+"""The Python API: build a model from a scenario, run it, get the tables.
+
+Example:
+    >>> from sim import load_scenario, run
+    >>> result = run(load_scenario("default"), days=7)
+    >>> result.summary["response_time_mean"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.incidents import incidents_frame
+from sim.metrics import TIERS, community_frame, daily_frame, summary
+from sim.model import PoliceModel
+from sim.scenario import Scenario
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced.
+
+    Attributes:
+        scenario: The fully resolved scenario (with the seed and days actually used).
+        summary: Headline indicators.
+        incidents: One row per incident.
+        daily: One row per day.
+        communities: One row per community.
+        extra: Further tables (e.g. ``residents``, ``allocations``) by name.
+    """
+
+    scenario: Scenario
+    summary: dict[str, Any]
+    incidents: pd.DataFrame
+    daily: pd.DataFrame
+    communities: pd.DataFrame
+    extra: dict[str, pd.DataFrame]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """All tables by file stem."""
+        return {"incidents": self.incidents, "daily": self.daily,
+                "communities": self.communities, **self.extra}
+
+
+def build_model(scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
+                days: int | None = None) -> PoliceModel:
+    """Create a model, resolving the seed and number of days into its scenario.
+
+    Args:
+        scenario: The scenario.
+        seed: Overrides ``run.seed`` if given (an int, or a SeedSequence for sweeps).
+        days: Overrides ``run.days`` if given.
+
+    Returns:
+        A model at time 0.
+    """
+    run_cfg = scenario.run
+    if isinstance(seed, int):
+        run_cfg = dataclasses.replace(run_cfg, seed=seed)
+    if days is not None:
+        run_cfg = dataclasses.replace(run_cfg, days=days)
+    scenario = dataclasses.replace(scenario, run=run_cfg)
+    return PoliceModel(scenario, seed=seed if isinstance(seed, np.random.SeedSequence) else None)
+
+
+def collect(model: PoliceModel) -> RunResult:
+    """Close the books of a model and build its tables."""
+    model.finish()
+    lay = model.layout
+    x, y = lay.xy(np.arange(lay.n_cells))
+    incidents = incidents_frame(model.log, x, y, TIERS)
+    days = int(math.ceil(model.day - 1e-9))
+    daily = daily_frame(incidents, model.recorder, days)
+    communities = community_frame(incidents, model)
+    s = summary(model, incidents, communities)
+    extra = model.extra_tables() if hasattr(model, "extra_tables") else {}
+    return RunResult(model.config, s, incidents, daily, communities, extra)
+
+
+def run(scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
+        days: int | None = None, progress: bool = False) -> RunResult:
+    """Run one scenario and return its tables.
+
+    Args:
+        scenario: The scenario.
+        seed: Overrides ``run.seed`` (an int, or a SeedSequence for sweep replications).
+        days: Overrides ``run.days``.
+        progress: Show a tqdm progress bar (only when attached to a terminal).
+
+    Returns:
+        The run's summary and tables.
+    """
+    model = build_model(scenario, seed, days)
+    n_days = model.config.run.days
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_days, unit="day", desc=model.strategy.name, leave=False,
+                   disable=None)
+    try:
+        model.run_days(n_days, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    return collect(model)
+
+
+def write_outputs(result: RunResult, out: str | Path, force: bool = False) -> Path:
+    """Write a run's outputs atomically: a temporary folder renamed into place.
+
+    Args:
+        result: The run.
+        out: Destination folder; must not exist unless ``force`` (or it is empty).
+        force: Replace an existing folder.
+
+    Returns:
+        The destination path.
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not force:
+        raise FileExistsError(f"{out}: folder exists and is not empty (use --force)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, table in result.tables().items():
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "summary.json").write_text(json.dumps(_jsonable(result.summary), indent=2,
+                                                     sort_keys=False) + "\n")
+        (tmp / "scenario.toml").write_text(result.scenario.to_toml())
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, float | np.floating):
+            out[k] = None if not math.isfinite(v) else float(v)
+        elif isinstance(v, np.integer):
+            out[k] = int(v)
+        else:
+            out[k] = v
+    return out

@@ -1,0 +1,258 @@
+"""The city: a grid of blocks grouped into communities and station precincts, with one HQ.
+
+Cells are city blocks on a Mesa ``OrthogonalVonNeumannGrid`` (movement along streets, so the
+grid metric is Manhattan). Every cell has a flat index ``x * height + y`` (the C order of a
+``PropertyLayer``'s ``data[x, y]``), a community and a precinct. Communities are squares of
+``community_cells`` blocks; a community belongs to the precinct block that contains its
+centre. Posts sit at the cell nearest the centre of what they serve.
+
+Two property layers describe the people and the risk: ``population`` (persons per cell, a sum
+of Gaussian bumps) and ``risk`` (each cell's share of incidents; it sums to one and puts
+``hotspot_incident_share`` of the risk in ``hotspot_cell_share`` of the cells, the
+concentration reported by Weisburd 2015).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+from mesa.discrete_space import OrthogonalVonNeumannGrid
+
+from sim.scenario import CityConfig
+from sim.travel import TravelField
+
+
+@dataclass
+class CityLayout:
+    """Everything about the city that does not change during a run (numpy, no Mesa).
+
+    Attributes:
+        width: Cells across.
+        height: Cells down.
+        cell_size_m: Side of a cell in metres.
+        community: Community id of each cell (flat index).
+        precinct_of_community: Precinct id of each community.
+        hq_cell: Flat index of the HQ cell.
+        station_cells: Flat index of each precinct's station.
+        community_post_cells: Flat index of each community's post.
+        population: Persons per cell (flat).
+        risk: Share of incidents per cell (flat, sums to 1 when any risk).
+        hotspot: Whether each cell is a hot spot.
+        graph: Street graph over flat cell indices with ``weight`` in effective metres.
+    """
+
+    width: int
+    height: int
+    cell_size_m: float
+    community: np.ndarray
+    precinct_of_community: np.ndarray
+    hq_cell: int
+    station_cells: np.ndarray
+    community_post_cells: np.ndarray
+    population: np.ndarray
+    risk: np.ndarray
+    hotspot: np.ndarray
+    graph: nx.Graph
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells."""
+        return self.width * self.height
+
+    @property
+    def n_communities(self) -> int:
+        """Number of communities."""
+        return len(self.community_post_cells)
+
+    @property
+    def n_precincts(self) -> int:
+        """Number of precincts (stations)."""
+        return len(self.station_cells)
+
+    @property
+    def precinct(self) -> np.ndarray:
+        """Precinct id of each cell (flat)."""
+        return self.precinct_of_community[self.community]
+
+    def xy(self, cells: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the grid coordinates of flat cell indices."""
+        return np.divmod(cells, self.height)
+
+    def cell_index(self, x: int, y: int) -> int:
+        """Return the flat index of cell ``(x, y)``."""
+        return int(x) * self.height + int(y)
+
+
+def build_layout(cfg: CityConfig, rng: np.random.Generator) -> CityLayout:
+    """Build the static city from its configuration and the city stream.
+
+    Args:
+        cfg: The ``[city]`` section.
+        rng: The city random stream.
+
+    Returns:
+        The layout.
+    """
+    w, h = cfg.width, cfg.height
+    community, n_cx, n_cy = _communities(w, h, cfg.community_cells)
+    centres = _community_centres(w, h, community, n_cx * n_cy)
+    precinct_of_comm = _precincts(centres, w, h, cfg.precincts_x, cfg.precincts_y)
+    population = _population(cfg, rng)
+    risk, hotspot = _risk(population, cfg, rng)
+    graph = street_graph(w, h, cfg, rng)
+    comm_posts = np.array([_nearest_cell_of(community == c, centres[c], h)
+                           for c in range(len(centres))], dtype=np.int64)
+    station_cells = _station_cells(precinct_of_comm, community, h)
+    hq = int(round(cfg.hq_x * (w - 1))) * h + int(round(cfg.hq_y * (h - 1)))
+    return CityLayout(w, h, cfg.cell_size_m, community, precinct_of_comm, hq, station_cells,
+                      comm_posts, population, risk, hotspot, graph)
+
+
+def _communities(w: int, h: int, size: int) -> tuple[np.ndarray, int, int]:
+    n_cx, n_cy = -(-w // size), -(-h // size)
+    x, y = np.divmod(np.arange(w * h), h)
+    return (x // size) * n_cy + (y // size), n_cx, n_cy
+
+
+def _community_centres(w: int, h: int, community: np.ndarray, n: int) -> np.ndarray:
+    x, y = np.divmod(np.arange(w * h), h)
+    counts = np.bincount(community, minlength=n)
+    cx = np.bincount(community, weights=x, minlength=n) / counts
+    cy = np.bincount(community, weights=y, minlength=n) / counts
+    return np.column_stack([cx, cy])
+
+
+def _precincts(centres: np.ndarray, w: int, h: int, px: int, py: int) -> np.ndarray:
+    """Assign each community to the precinct block containing its centre; renumber densely."""
+    bx = np.minimum((centres[:, 0] + 0.5) * px // w, px - 1).astype(np.int64)
+    by = np.minimum((centres[:, 1] + 0.5) * py // h, py - 1).astype(np.int64)
+    raw = bx * py + by
+    _, dense = np.unique(raw, return_inverse=True)
+    return dense.astype(np.int64)
+
+
+def _nearest_cell_of(mask: np.ndarray, centre: np.ndarray, h: int) -> int:
+    cells = np.flatnonzero(mask)
+    x, y = np.divmod(cells, h)
+    d = np.abs(x - centre[0]) + np.abs(y - centre[1])
+    return int(cells[np.argmin(d)])
+
+
+def _station_cells(precinct_of_comm: np.ndarray, community: np.ndarray, h: int) -> np.ndarray:
+    precinct = precinct_of_comm[community]
+    out = []
+    for p in range(int(precinct_of_comm.max()) + 1):
+        mask = precinct == p
+        x, y = np.divmod(np.flatnonzero(mask), h)
+        out.append(_nearest_cell_of(mask, np.array([x.mean(), y.mean()]), h))
+    return np.asarray(out, dtype=np.int64)
+
+
+def _population(cfg: CityConfig, rng: np.random.Generator) -> np.ndarray:
+    """Persons per cell: a floor plus Gaussian bumps, scaled to the total population."""
+    w, h = cfg.width, cfg.height
+    x, y = np.divmod(np.arange(w * h, dtype=np.float64), h)
+    density = np.full(w * h, 0.25)
+    side = max(w, h)
+    for _ in range(cfg.density_peaks):
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        sigma = cfg.density_spread * side * rng.uniform(0.7, 1.3)
+        density += rng.uniform(0.5, 1.5) * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) /
+                                                 (2 * sigma**2))
+    return cfg.population * density / density.sum()
+
+
+def _risk(population: np.ndarray, cfg: CityConfig,
+          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Share of incidents per cell with the configured hot-spot concentration."""
+    n = population.size
+    base = (population + 1e-9) * rng.lognormal(0.0, 0.5, n)
+    n_hot = int(round(cfg.hotspot_cell_share * n))
+    hotspot = np.zeros(n, dtype=bool)
+    if n_hot == 0 or n_hot == n or cfg.hotspot_incident_share in (0.0, 1.0) and n_hot == 0:
+        return base / base.sum(), hotspot
+    hot = rng.choice(n, size=n_hot, replace=False, p=base / base.sum())
+    hotspot[hot] = True
+    risk = np.empty(n)
+    s = cfg.hotspot_incident_share
+    risk[hotspot] = s * base[hotspot] / base[hotspot].sum()
+    risk[~hotspot] = (1 - s) * base[~hotspot] / base[~hotspot].sum()
+    return risk / risk.sum(), hotspot
+
+
+def street_graph(w: int, h: int, cfg: CityConfig, rng: np.random.Generator) -> nx.Graph:
+    """Build the street graph: 4-neighbour streets, optional arterials and closures.
+
+    Closures never disconnect the city: a random spanning tree is kept intact.
+
+    Args:
+        w: Cells across.
+        h: Cells down.
+        cfg: The ``[city]`` section.
+        rng: The city random stream.
+
+    Returns:
+        Graph over flat cell indices with ``length_m`` and ``weight`` (effective metres).
+    """
+    g = nx.Graph()
+    g.add_nodes_from(range(w * h))
+    a = cfg.arterial_spacing
+    for x in range(w):
+        for y in range(h):
+            i = x * h + y
+            if x + 1 < w:  # east-west street along row y
+                fast = a > 0 and y % a == 0
+                _add_street(g, i, i + h, cfg, fast)
+            if y + 1 < h:  # north-south street along column x
+                fast = a > 0 and x % a == 0
+                _add_street(g, i, i + 1, cfg, fast)
+    if cfg.blocked_street_share > 0 and g.number_of_edges() > 0:
+        _close_streets(g, cfg.blocked_street_share, rng)
+    return g
+
+
+def _add_street(g: nx.Graph, u: int, v: int, cfg: CityConfig, fast: bool) -> None:
+    speed = cfg.arterial_speedup if fast else 1.0
+    g.add_edge(u, v, length_m=cfg.cell_size_m, weight=cfg.cell_size_m / speed)
+
+
+def _close_streets(g: nx.Graph, share: float, rng: np.random.Generator) -> None:
+    edges = sorted(g.edges())
+    for (u, v), wt in zip(edges, rng.random(len(edges)), strict=True):
+        g[u][v]["_order"] = float(wt)
+    keep = {tuple(sorted(e)) for e in nx.minimum_spanning_edges(g, weight="_order", data=False)}
+    removable = [e for e in edges if e not in keep]
+    n_remove = min(int(round(share * len(edges))), len(removable))
+    picks = rng.choice(len(removable), size=n_remove, replace=False) if n_remove else []
+    g.remove_edges_from([removable[i] for i in sorted(picks)])
+    for _, _, d in g.edges(data=True):
+        d.pop("_order", None)
+
+
+def build_grid(layout: CityLayout, random: object) -> OrthogonalVonNeumannGrid:
+    """Create the Mesa grid with ``population``, ``risk`` and ``community`` property layers.
+
+    Args:
+        layout: The static city.
+        random: The model's ``random.Random`` (Mesa spaces take it explicitly).
+
+    Returns:
+        The grid; cell ``(x, y)`` is flat index ``x * height + y``.
+    """
+    grid = OrthogonalVonNeumannGrid((layout.width, layout.height), torus=False,
+                                    random=random)
+    shape = (layout.width, layout.height)
+    for name, values in (("population", layout.population), ("risk", layout.risk),
+                         ("community", layout.community.astype(float))):
+        grid.create_property_layer(name, default_value=0.0, dtype=float)
+        getattr(grid, name).data[:] = values.reshape(shape)
+    return grid
+
+
+def make_travel(layout: CityLayout) -> TravelField:
+    """Build the travel field of a layout and check the city is connected."""
+    field = TravelField(layout.graph, layout.n_cells)
+    field.check_connected([layout.hq_cell])
+    return field

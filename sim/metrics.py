@@ -1,0 +1,177 @@
+"""Indicators: daily series, per-community tables and the run summary.
+
+Most indicators are computed once, at the end, from the incident log with vectorised group-bys
+(no per-tick collector over all agents). Only what cannot be reconstructed afterwards is
+snapshotted at each day's end by :class:`DailyRecorder`: officers' time per state (for
+utilisation), the queue, and any state a strategy or the residents expose through
+``extra_daily``.
+
+Response time is measured from the call (``t_report``) to arrival, and decomposes exactly into
+dispatch delay (command chain), queue wait and travel (including turnout).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from agents.enums import OfficerState, Tier
+from sim.incidents import MIN_PER_DAY
+
+if TYPE_CHECKING:
+    from sim.model import PoliceModel
+
+COMMITTED = [int(OfficerState.TRAVELLING), int(OfficerState.ON_SCENE)]
+OFF = int(OfficerState.OFF_DUTY)
+TIERS = tuple(t.label for t in Tier)
+
+
+class DailyRecorder:
+    """Snapshots taken at the end of every simulated day.
+
+    Args:
+        model: The model.
+    """
+
+    def __init__(self, model: PoliceModel) -> None:
+        self.model = model
+        self.rows: list[dict[str, Any]] = []
+        self._last = np.zeros((len(Tier), len(OfficerState)))
+
+    def close_day(self, day: int) -> None:
+        """Record the snapshot for ``day`` (called at its end)."""
+        m = self.model
+        st = m.force.flush((day + 1) * MIN_PER_DAY)
+        by_tier = np.zeros_like(self._last)
+        np.add.at(by_tier, m.force.tier, st)
+        delta, self._last = by_tier - self._last, by_tier
+        row: dict[str, Any] = {"day": day, "queue_end": m.dispatcher.queued(),
+                               "open_end": len(m.dispatcher.open)}
+        for t, label in enumerate(TIERS):
+            on = delta[t].sum() - delta[t, OFF]
+            row[f"utilization_{label}"] = delta[t, COMMITTED].sum() / on if on > 0 else np.nan
+        on_all = delta.sum() - delta[:, OFF].sum()
+        row["utilization"] = delta[:, COMMITTED].sum() / on_all if on_all > 0 else np.nan
+        row.update(m.extra_daily() if hasattr(m, "extra_daily") else {})
+        self.rows.append(row)
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal); NaN for no values."""
+    v = np.sort(np.asarray(values, dtype=float)[~np.isnan(values)])
+    n = v.size
+    if n == 0 or v.sum() == 0:
+        return float("nan") if n == 0 else 0.0
+    cum = np.cumsum(v)
+    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+
+
+def daily_frame(incidents: pd.DataFrame, recorder: DailyRecorder, days: int) -> pd.DataFrame:
+    """One row per day: incidents true and reported (by occurrence), responses (by arrival)."""
+    idx = pd.RangeIndex(days, name="day")
+    occ_day = (incidents["t_occur"] // MIN_PER_DAY).astype("int64")
+    by_occ = incidents.groupby(occ_day)
+    out = pd.DataFrame(index=idx)
+    out["incidents_true"] = by_occ.size().reindex(idx, fill_value=0)
+    out["incidents_reported"] = by_occ["reported"].sum().reindex(idx, fill_value=0)
+    out["reporting_rate"] = out["incidents_reported"] / out["incidents_true"].replace(0, np.nan)
+    arrived = incidents[incidents["t_arrive"].notna()]
+    by_arr = arrived.groupby((arrived["t_arrive"] // MIN_PER_DAY).astype("int64"))
+    out["responses"] = by_arr.size().reindex(idx, fill_value=0)
+    for col in ("response_time", "dispatch_delay", "queue_wait", "travel_time"):
+        out[f"{col}_mean"] = by_arr[col].mean().reindex(idx)
+    out["response_time_p90"] = by_arr["response_time"].quantile(0.9).reindex(idx)
+    closed = incidents[incidents["t_clear"].notna()]
+    by_clr = closed.groupby((closed["t_clear"] // MIN_PER_DAY).astype("int64"))
+    out["closed"] = by_clr.size().reindex(idx, fill_value=0)
+    out["cleared"] = by_clr["cleared"].sum().reindex(idx, fill_value=0)
+    out["clearance_rate"] = out["cleared"] / out["closed"].replace(0, np.nan)
+    snap = pd.DataFrame(recorder.rows)
+    if not snap.empty:
+        out = out.join(snap.set_index("day"), how="left")
+    return out.reset_index()
+
+
+def community_frame(incidents: pd.DataFrame, model: PoliceModel) -> pd.DataFrame:
+    """One row per community: population, posted officers, incidents and responses."""
+    lay = model.layout
+    n = lay.n_communities
+    idx = pd.RangeIndex(n, name="community")
+    pop = np.bincount(lay.community, weights=lay.population, minlength=n)
+    f = model.force
+    out = pd.DataFrame(index=idx)
+    out["precinct"] = lay.precinct_of_community
+    out["population"] = pop
+    out["cells"] = np.bincount(lay.community, minlength=n)
+    out["officers_posted"] = np.bincount(f.community[f.community >= 0], minlength=n)
+    g = incidents.groupby("community")
+    out["incidents_true"] = g.size().reindex(idx, fill_value=0)
+    out["incidents_reported"] = g["reported"].sum().reindex(idx, fill_value=0)
+    out["reporting_rate"] = out["incidents_reported"] / out["incidents_true"].replace(0, np.nan)
+    per_k = 1000.0 / np.where(pop > 0, pop, np.nan) / max(model.day, 1e-9) * 365.0
+    out["true_per_1000_year"] = out["incidents_true"] * per_k
+    out["recorded_per_1000_year"] = out["incidents_reported"] * per_k
+    arr = incidents[incidents["t_arrive"].notna()].groupby("community")
+    out["responses"] = arr.size().reindex(idx, fill_value=0)
+    out["response_time_mean"] = arr["response_time"].mean().reindex(idx)
+    out["response_time_p90"] = arr["response_time"].quantile(0.9).reindex(idx)
+    out["travel_time_mean"] = arr["travel_time"].mean().reindex(idx)
+    closed = incidents[incidents["t_clear"].notna()].groupby("community")
+    out["clearance_rate"] = closed["cleared"].mean().reindex(idx)
+    extra = model.extra_community() if hasattr(model, "extra_community") else {}
+    for key, values in extra.items():
+        out[key] = values
+    return out.reset_index()
+
+
+def summary(model: PoliceModel, incidents: pd.DataFrame,
+            communities: pd.DataFrame) -> dict[str, Any]:
+    """The headline indicators of one run (times in minutes, shares in 0..1)."""
+    rep = incidents[incidents["reported"]]
+    arrived = incidents[incidents["t_arrive"].notna()]
+    dispatched = incidents[incidents["t_dispatch"].notna()]
+    closed = incidents[incidents["t_clear"].notna()]
+    rt = arrived["response_time"]
+    st = model.force.flush(model.now)
+    on = st.sum() - st[:, OFF].sum()
+    s: dict[str, Any] = {
+        "days": model.day,
+        "seed": int(model.streams.entropy),
+        "spawn_key": list(model.streams.spawn_key),
+        "strategy": model.strategy.name,
+        "officers": int(model.force.n),
+        "incidents_true": int(len(incidents)),
+        "incidents_reported": int(len(rep)),
+        "reporting_rate": _ratio(len(rep), len(incidents)),
+        "incidents_attended": int(len(arrived)),
+        "incidents_unanswered": int(rep["t_arrive"].isna().sum() - rep["lost"].sum()),
+        "incidents_lost": int(rep["lost"].sum()),
+        "queue_end": int(model.dispatcher.queued()),
+        "response_time_mean": _mean(rt),
+        "response_time_median": float(rt.median()) if len(rt) else float("nan"),
+        "response_time_p90": float(rt.quantile(0.9)) if len(rt) else float("nan"),
+        "dispatch_delay_mean": _mean(rep["dispatch_delay"].dropna()),
+        "queue_wait_mean": _mean(dispatched["queue_wait"]),
+        "travel_time_mean": _mean(arrived["travel_time"]),
+        "on_scene_mean": _mean(closed["on_scene"]),
+        "clearance_rate": _ratio(int(closed["cleared"].sum()), len(closed)),
+        "utilization_mean": float(st[:, COMMITTED].sum() / on) if on > 0 else float("nan"),
+    }
+    for prio in ("emergency", "urgent", "routine"):
+        s[f"response_time_mean_{prio}"] = _mean(rt[arrived["priority"] == prio])
+    cm = communities["response_time_mean"].to_numpy(dtype=float)
+    s["response_time_gini"] = gini(cm)
+    s["worst_community_response_time"] = float(np.nanmax(cm)) if np.isfinite(cm).any() \
+        else float("nan")
+    s.update(model.extra_summary() if hasattr(model, "extra_summary") else {})
+    return s
+
+
+def _mean(x: pd.Series) -> float:
+    return float(x.mean()) if len(x) else float("nan")
+
+
+def _ratio(a: int, b: int) -> float:
+    return float(a / b) if b else float("nan")

@@ -1,0 +1,295 @@
+"""The police-sinking model: a Mesa model driven by events, with an hourly roster step.
+
+Time: Mesa's clock (``model.time``) counts **hours**, so ``model.step()`` (one hour) is the
+roster tick: shifts change, free officers are given admin, patrol or waiting time, patrol
+positions move. Everything rare is an event scheduled with ``schedule_event`` at its exact
+minute (converted to hours only to order the event list): a call reaching the dispatcher, an
+arrival, a clearance. Every recorded time is in **minutes** since the start of the run and is
+computed from the model's own arithmetic, never read back from the clock.
+
+Each day, at its first hour, the day's incidents are drawn at once (see
+:mod:`sim.incidents`) and the previous day's indicators are collected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import Model
+
+from agents.enums import OfficerState, PostKind, Tier
+from agents.officer import Officer
+from agents.post import Post
+from sim.city import CityLayout, build_grid, build_layout, make_travel
+from sim.dispatch import Dispatcher
+from sim.force import Assignment, Force
+from sim.incidents import MIN_PER_DAY, IncidentLog, IncidentProcess
+from sim.metrics import DailyRecorder
+from sim.outcomes import Outcomes
+from sim.rng import make_streams
+from sim.scenario import PRIORITIES, Scenario
+from sim.strategies import make_strategy
+
+MIN_PER_HOUR = 60.0
+
+
+class PoliceModel(Model):
+    """Police force sinking on a grid city.
+
+    Args:
+        scenario: The validated scenario (defaults if None).
+        seed: Root seed or SeedSequence; defaults to ``scenario.run.seed``.
+    """
+
+    def __init__(self, scenario: Scenario | None = None,
+                 seed: int | np.random.SeedSequence | None = None) -> None:
+        scenario = scenario or Scenario()
+        root = scenario.run.seed if seed is None else seed
+        self.streams = make_streams(root)
+        super().__init__(rng=int(self.streams.dispatch.integers(2**62)))
+        self.config = scenario
+        self.horizon_days = scenario.run.days
+        self.priority_cfg = [scenario.incidents.priority(p) for p in PRIORITIES]
+        self.strategy = make_strategy(scenario)
+        self.build_city()
+        self.build_force()
+        self.start_incidents()
+        self.roster(0)
+
+    # -- builders ---------------------------------------------------------------------------
+    def build_city(self) -> None:
+        """Lay out the city, the Mesa grid, the travel field and the posts."""
+        self.layout: CityLayout = build_layout(self.config.city, self.streams.city)
+        self.grid = build_grid(self.layout, self.random)
+        self.cells = [self.grid[tuple(int(v) for v in self.layout.xy(i))]
+                      for i in range(self.layout.n_cells)]
+        self.travel = make_travel(self.layout)
+        lay = self.layout
+        self.posts = [Post(self, self.cells[lay.hq_cell], PostKind.HQ, 0, lay.hq_cell, -1)]
+        self.posts += [Post(self, self.cells[c], PostKind.STATION, k, int(c), k)
+                       for k, c in enumerate(lay.station_cells)]
+        self.posts += [Post(self, self.cells[c], PostKind.COMMUNITY, k, int(c),
+                            int(lay.precinct_of_community[k]))
+                       for k, c in enumerate(lay.community_post_cells)]
+        self.build_patrol_areas()
+
+    def build_patrol_areas(self) -> None:
+        """Patrol areas: 0 = the whole city, then one per precinct, then one per community."""
+        lay = self.layout
+        areas = [np.arange(lay.n_cells)]
+        areas += [np.flatnonzero(lay.precinct == p) for p in range(lay.n_precincts)]
+        areas += [np.flatnonzero(lay.community == c) for c in range(lay.n_communities)]
+        self.set_patrol_areas(areas)
+
+    def set_patrol_areas(self, areas: list[np.ndarray]) -> None:
+        """Install patrol areas and their strategy weights as one concatenated CDF."""
+        self.patrol_areas = areas
+        cells, cdf = [], []
+        for k, area in enumerate(areas):
+            w = np.asarray(self.strategy.patrol_weights(self, area), dtype=float)
+            w = np.ones(area.size) if w.sum() <= 0 else w
+            cells.append(area)
+            cdf.append(k + np.cumsum(w) / w.sum())
+        self._patrol_cells = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
+        self._patrol_cdf = np.concatenate(cdf) if cdf else np.zeros(0)
+        self._patrol_cdf[np.cumsum([a.size for a in areas]) - 1] = np.arange(1, len(areas) + 1)
+
+    def build_force(self) -> None:
+        """Create the officers and post them as the strategy decides."""
+        p = self.config.police
+        rng = self.streams.officers
+        n = p.officers
+        self.force = f = Force(n)
+        f.skill[:] = np.clip(rng.normal(p.skill_mean, p.skill_sd, n), 0.0, 1.0)
+        f.sworn[:] = rng.random(n) >= p.auxiliary_share
+        groups = p.shifts_per_day + p.rest_groups
+        f.group[:] = rng.permutation(n) % groups
+        self._vehicle_u = rng.random(n)
+        assignments = self.strategy.organise(self)
+        if len(assignments) != n:
+            raise ValueError(f"strategy.name: {self.strategy.name} posted {len(assignments)} "
+                             f"officers, the force has {n}")
+        for i, a in enumerate(assignments):
+            self.apply_assignment(i, a, t=0.0)
+        f.pos[:] = f.post_cell
+        self.officers = [Officer(self, i, self.cells[int(f.post_cell[i])]) for i in range(n)]
+        self.dispatcher = Dispatcher(self)
+        self.outcomes = Outcomes(self)
+
+    def apply_assignment(self, i: int, a: Assignment, t: float) -> None:
+        """Post officer ``i`` as ``a``: tier, post, area and the tier's equipment."""
+        p = self.config.police
+        f = self.force
+        f.tier[i] = int(a.tier)
+        f.post_cell[i], f.precinct[i], f.community[i], f.area[i] = (
+            a.post_cell, a.precinct, a.community, a.area)
+        share = (p.vehicle_share_hq, p.vehicle_share_station, p.vehicle_share_community)[a.tier]
+        f.vehicle[i] = self._vehicle_u[i] < share
+        speed = p.speed_vehicle_kmh if f.vehicle[i] else p.speed_foot_kmh
+        f.min_per_m[i] = 60.0 / (speed * 1000.0)
+        f.turnout[i] = p.turnout_min
+        f.posted_since[i] = t
+
+    def hq_assignment(self) -> Assignment:
+        """An HQ posting: patrols the whole city."""
+        return Assignment(Tier.HQ, self.layout.hq_cell, -1, -1, 0)
+
+    def station_assignment(self, precinct: int) -> Assignment:
+        """A station posting in ``precinct``: patrols the precinct."""
+        return Assignment(Tier.STATION, int(self.layout.station_cells[precinct]), precinct, -1,
+                          1 + precinct)
+
+    def community_assignment(self, community: int) -> Assignment:
+        """A community-post posting: patrols the community."""
+        lay = self.layout
+        return Assignment(Tier.COMMUNITY, int(lay.community_post_cells[community]),
+                          int(lay.precinct_of_community[community]), community,
+                          1 + lay.n_precincts + community)
+
+    def communities_by_population(self) -> np.ndarray:
+        """Community ids ordered by population, largest first (ties by id)."""
+        pop = np.bincount(self.layout.community, weights=self.layout.population,
+                          minlength=self.layout.n_communities)
+        return np.lexsort((np.arange(pop.size), -pop))
+
+    def start_incidents(self) -> None:
+        """Create the incident process and log, draw day 0."""
+        lay = self.layout
+        expected = self.config.incidents.rate_per_1000_day * lay.population.sum() / 1000
+        self.log = IncidentLog(int(expected * min(self.horizon_days, 400) * 1.1) + 16)
+        self.process = IncidentProcess(self.config.incidents, float(lay.population.sum()),
+                                       lay.risk, self.streams.incidents)
+        self.recorder = DailyRecorder(self)
+        self.draw_day(0)
+
+    # -- time -------------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        """Current time in minutes."""
+        return self.time * MIN_PER_HOUR
+
+    def at_minute(self, callback: object, t_min: float) -> None:
+        """Schedule ``callback`` (a bound method) at minute ``t_min``."""
+        self.schedule_event(callback, at=float(t_min) / MIN_PER_HOUR)
+
+    def step(self) -> None:
+        """One hour: a new day's bookkeeping if a day has passed, then the roster."""
+        hour = int(round(self.time))
+        if hour % 24 == 0:
+            day = hour // 24
+            self.recorder.close_day(day - 1)
+            self.strategy.on_day(self, day)
+            if day < self.horizon_days:
+                self.draw_day(day)
+        self.roster(hour)
+
+    # -- incidents --------------------------------------------------------------------------
+    def incident_modifier(self) -> np.ndarray | None:
+        """Per-cell multiplier of the incident rate for the coming day (None = 1)."""
+        return None
+
+    def draw_day(self, day: int) -> None:
+        """Draw and log one day's incidents; schedule the calls of those reported."""
+        cols = self.process.draw_day(day, self.incident_modifier())
+        lay = self.layout
+        cols["community"] = lay.community[cols["cell"]]
+        cols["precinct"] = lay.precinct[cols["cell"]]
+        cols["t_report"] = cols["t_occur"] + self.process.report_delay(cols["in_progress"],
+                                                                       cols["z_report"])
+        p_rep = self.outcomes.reporting_probability(cols["priority"], cols["cell"])
+        cols["reported"] = cols["u_report"] < p_rep
+        rows = self.log.append(**cols)
+        rep = rows[cols["reported"]]
+        self.log.t_report[rows[~cols["reported"]]] = np.nan
+        delay = self.dispatcher.chain_delay(self.log.priority[rep], self.log.z_chain[rep])
+        self.log.t_ready[rep] = self.log.t_report[rep] + delay
+        order = rep[np.argsort(self.log.t_ready[rep], kind="stable")]
+        self.dispatcher.schedule_calls(order)
+
+    # -- officers ---------------------------------------------------------------------------
+    def on_duty_now(self, hour: int) -> np.ndarray:
+        """Which officers' shift covers ``hour`` (rotating shifts with rest groups)."""
+        p = self.config.police
+        groups = p.shifts_per_day + p.rest_groups
+        day, hod = divmod(hour, 24)
+        slot = (hod * p.shifts_per_day) // 24
+        return (self.force.group + day) % groups == slot
+
+    def roster(self, hour: int) -> None:
+        """Hourly: shift changes, then admin / patrol / waiting for every free officer."""
+        f = self.force
+        t = hour * MIN_PER_HOUR
+        self.finish_returns(t)
+        f.on_duty[:] = self.on_duty_now(hour)
+        free = ~np.isin(f.state, (OfficerState.TRAVELLING, OfficerState.ON_SCENE,
+                                  OfficerState.RETURNING))
+        off = np.flatnonzero(free & ~f.on_duty)
+        f.set_states(off, int(OfficerState.OFF_DUTY), t)
+        self.place(off, f.post_cell[off])
+        self.assign_duties(np.flatnonzero(free & f.on_duty), t)
+        self.dispatcher.serve_queue(t)
+
+    def finish_returns(self, t: float) -> None:
+        """Officers whose drive back to post has ended are at their post and idle."""
+        f = self.force
+        done = np.flatnonzero((f.state == OfficerState.RETURNING) & (f.return_until <= t))
+        f.set_states(done, int(OfficerState.IDLE), f.return_until[done])
+        self.place(done, f.post_cell[done])
+
+    def assign_duties(self, idx: np.ndarray, t: float) -> None:
+        """Draw this hour's activity of free on-duty officers: admin, patrol or waiting."""
+        f = self.force
+        p = self.config.police
+        u = self.streams.officers.random((idx.size, 3))
+        admin_share = np.array([p.admin_share_hq, p.admin_share_station,
+                                p.admin_share_community])[f.tier[idx]]
+        admin = u[:, 0] < admin_share
+        patrol = ~admin & (u[:, 1] < p.patrol_share)
+        states = np.where(admin, int(OfficerState.ADMIN),
+                          np.where(patrol, int(OfficerState.PATROL), int(OfficerState.IDLE)))
+        f.set_states(idx, states, t)
+        cells = f.post_cell[idx].copy()
+        cells[patrol] = self.patrol_cells(f.area[idx[patrol]], u[patrol, 2])
+        self.place(idx, cells)
+
+    def patrol_cells(self, areas: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Draw one patrol cell in each of ``areas`` (weighted by the strategy)."""
+        k = np.searchsorted(self._patrol_cdf, areas + u, side="right")
+        return self._patrol_cells[np.minimum(k, self._patrol_cells.size - 1)]
+
+    def place(self, idx: np.ndarray, cells: np.ndarray) -> None:
+        """Put officers ``idx`` on ``cells`` (arrays and Mesa positions)."""
+        f = self.force
+        moved = idx[f.pos[idx] != cells]
+        f.pos[idx] = cells
+        for i in moved.tolist():
+            self.officers[i].cell = self.cells[int(f.pos[i])]
+
+    def move_officer(self, i: int, cell: int) -> None:
+        """Put one officer on ``cell``."""
+        self.force.pos[i] = cell
+        agent = self.officers[i]
+        target = self.cells[cell]
+        if agent.cell is not target:
+            agent.cell = target
+
+    def officer_positions(self, idx: np.ndarray) -> np.ndarray:
+        """Current cells of officers ``idx``."""
+        return self.force.pos[idx]
+
+    # -- running ----------------------------------------------------------------------------
+    def run_days(self, days: int, progress: object | None = None) -> None:
+        """Advance the model by whole days, updating an optional progress bar per day."""
+        start = int(round(self.time)) // 24
+        for d in range(start, start + days):
+            self.run_until((d + 1) * 24)
+            if progress is not None:
+                progress.update(1)
+
+    def finish(self) -> None:
+        """Close the books at the current time (state times, the current day)."""
+        self.force.flush(self.now)
+
+    @property
+    def day(self) -> float:
+        """Current time in days."""
+        return self.now / MIN_PER_DAY

@@ -1,0 +1,104 @@
+"""Parameter declarations: a default, a unit, bounds and a reason for every number.
+
+Every field of every scenario section is declared with :func:`param`, which stores the unit,
+the admissible range and a one-line justification (a citation or a stated assumption) in the
+dataclass field's metadata. The loader validates against these bounds, ``grassroots show``
+prints them, and ``docs/ODD.md``'s parameter table is generated from them, so the three can
+never drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """What is known about one parameter besides its value.
+
+    Attributes:
+        unit: Physical unit, or ``"-"`` for dimensionless quantities.
+        why: One-line justification: a citation or a stated assumption.
+        lo: Smallest admissible value (inclusive), or None.
+        hi: Largest admissible value (inclusive), or None.
+        choices: Admissible values for text parameters, or None.
+    """
+
+    unit: str
+    why: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] | None = None
+
+
+def param(
+    default: Any,
+    unit: str,
+    why: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    """Declare a scenario parameter.
+
+    Args:
+        default: The default value (int, float, bool or str).
+        unit: Unit of the value, ``"-"`` if dimensionless.
+        why: Justification of the default (citation or assumption).
+        lo: Inclusive lower bound, if any.
+        hi: Inclusive upper bound, if any.
+        choices: Allowed values of a text parameter, if any.
+
+    Returns:
+        A dataclass field carrying a :class:`ParamInfo` in its metadata.
+    """
+    info = ParamInfo(unit=unit, why=why, lo=lo, hi=hi, choices=choices)
+    return field(default=default, metadata={"param": info})
+
+
+def section(factory: type) -> Any:
+    """Declare a nested section (a sub-table in TOML).
+
+    Args:
+        factory: The dataclass type of the section.
+
+    Returns:
+        A dataclass field whose default is ``factory()``.
+    """
+    return field(default_factory=factory, metadata={"section": True})
+
+
+def info_of(f: dataclasses.Field) -> ParamInfo | None:
+    """Return the :class:`ParamInfo` of a dataclass field, or None for sections."""
+    return f.metadata.get("param")
+
+
+def is_section(f: dataclasses.Field) -> bool:
+    """Tell whether a dataclass field is a nested section."""
+    return bool(f.metadata.get("section"))
+
+
+def iter_params(obj: Any, prefix: str = "") -> list[tuple[str, Any, ParamInfo]]:
+    """List every parameter of a (nested) dataclass instance.
+
+    Args:
+        obj: A dataclass instance (a scenario or one of its sections).
+        prefix: Dotted prefix prepended to each name.
+
+    Returns:
+        ``(dotted_name, value, info)`` for every leaf parameter, in declaration order.
+    """
+    out: list[tuple[str, Any, ParamInfo]] = []
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        name = f"{prefix}{f.name}"
+        if is_section(f):
+            out.extend(iter_params(value, prefix=f"{name}."))
+        else:
+            info = info_of(f)
+            if info is not None:
+                out.append((name, value, info))
+    return out

@@ -1,0 +1,546 @@
+"""The scenario: one typed, frozen description of a simulated world and how it is policed.
+
+A scenario has sections ``run``, ``city``, ``police``, ``incidents`` (with one sub-table per
+priority), ``dispatch``, ``residents`` and ``strategy``. Each leaf is declared with
+:func:`sim.params.param` (unit, bounds, justification). Scenarios are read from TOML files
+(see ``scenarios/``) and changed with dotted overrides such as ``police.officers=150``;
+variants are made with :func:`dataclasses.replace` or :meth:`Scenario.with_overrides`, never
+by mutation.
+
+Loading never executes code: TOML is parsed as data and every value is checked against its
+declaration. Problems raise :class:`ScenarioError` whose message names the field and the problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from sim.params import info_of, is_section, iter_params, param, section
+
+PRIORITIES = ("emergency", "urgent", "routine")
+
+
+class ScenarioError(ValueError):
+    """A scenario or override is invalid; the message names the field and the problem."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How long to simulate and with which seed."""
+
+    name: str = param("default", "-", "Label written into every output.")
+    description: str = param("", "-", "Free text shown by `grassroots scenarios`.")
+    days: int = param(365, "d", "One year covers the seasonal and weekly cycle once.", lo=1)
+    seed: int = param(
+        20261128, "-", "Root of the SeedSequence from which all streams are spawned.", lo=0
+    )
+
+
+@dataclass(frozen=True)
+class CityConfig:
+    """The grid city: size, communities, precincts, population, risk and streets."""
+
+    width: int = param(40, "cells", "40 x 125 m = 5 km square city district (assumption).", lo=1)
+    height: int = param(40, "cells", "As width.", lo=1)
+    cell_size_m: float = param(
+        125.0, "m", "A city block; 100-250 m in the literature's grid models.", lo=1
+    )
+    community_cells: int = param(
+        8,
+        "cells",
+        "Side of a community: 1 km^2 holds ~4,000 residents at the default density, one "
+        "community officer per 3,000-5,000 residents (MPS 2022).",
+        lo=1,
+    )
+    precincts_x: int = param(2, "-", "Station precincts across (4 stations; assumption).", lo=1)
+    precincts_y: int = param(2, "-", "Station precincts down.", lo=1)
+    hq_x: float = param(0.5, "-", "HQ position as a fraction of the width (city centre).", lo=0, hi=1)
+    hq_y: float = param(0.5, "-", "HQ position as a fraction of the height.", lo=0, hi=1)
+    population: int = param(
+        100_000, "persons", "Urban district of 100k: 4,000 per km^2 (assumption).", lo=0
+    )
+    density_peaks: int = param(
+        4, "-", "Population centres: density is a sum of Gaussian bumps (assumption).", lo=0
+    )
+    density_spread: float = param(
+        0.18, "-", "Width of each density bump as a fraction of the city side.", lo=0.01, hi=10
+    )
+    hotspot_cell_share: float = param(
+        0.05, "-", "Share of cells that are hot spots (Weisburd 2015: 50% at 2-6%).", lo=0, hi=1
+    )
+    hotspot_incident_share: float = param(
+        0.5, "-", "Share of incident risk in hot-spot cells (Weisburd 2015; Sherman 1989).", lo=0,
+        hi=1,
+    )
+    blocked_street_share: float = param(
+        0.0, "-", "Share of street segments removed (rivers, closures); 0 = full grid.", lo=0,
+        hi=0.5,
+    )
+    arterial_spacing: int = param(
+        0, "cells", "Every n-th row and column is an arterial road; 0 = none.", lo=0
+    )
+    arterial_speedup: float = param(
+        1.5, "-", "Speed factor on arterials relative to ordinary streets (assumption).", lo=1,
+        hi=5,
+    )
+
+
+@dataclass(frozen=True)
+class PoliceConfig:
+    """The force before any sinking: size, tiers, time use, equipment, shifts."""
+
+    officers: int = param(
+        120, "officers", "About 1.2 per 1,000 residents, a typical urban ratio (assumption).",
+        lo=0,
+    )
+    share_hq: float = param(
+        0.5, "-", "Before sinking, half the force in HQ (the essay's 'bloated organs').", lo=0,
+        hi=1,
+    )
+    share_station: float = param(0.5, "-", "Rest at the stations.", lo=0, hi=1)
+    share_community: float = param(0.0, "-", "No community posts before sinking.", lo=0, hi=1)
+    auxiliary_share: float = param(
+        0.2, "-", "Auxiliary / civilian staff among officers; cannot take emergencies.", lo=0,
+        hi=1,
+    )
+    admin_share_hq: float = param(
+        0.7, "-", "Desk-work share of on-duty time at HQ (domain notes 2.9, assumption).", lo=0,
+        hi=1,
+    )
+    admin_share_station: float = param(
+        0.35, "-", "Desk-work share at stations (assumption).", lo=0, hi=1
+    )
+    admin_share_community: float = param(
+        0.2, "-", "Desk-work share of community officers (assumption).", lo=0, hi=1
+    )
+    patrol_share: float = param(
+        0.5, "-", "Share of free, non-admin time on patrol rather than waiting at post.", lo=0,
+        hi=1,
+    )
+    vehicle_share_hq: float = param(1.0, "-", "Vehicles follow HQ units.", lo=0, hi=1)
+    vehicle_share_station: float = param(0.8, "-", "Most station units are mobile.", lo=0, hi=1)
+    vehicle_share_community: float = param(
+        0.0, "-", "Community officers walk (foot patrol, household visits).", lo=0, hi=1
+    )
+    speed_vehicle_kmh: float = param(25.0, "km/h", "Urban car (domain notes 2.1).", lo=0.1)
+    speed_foot_kmh: float = param(5.0, "km/h", "Walking pace (domain notes 2.1).", lo=0.1)
+    turnout_min: float = param(
+        1.0, "min", "From assignment to moving: reach the car, acknowledge (assumption).", lo=0
+    )
+    skill_mean: float = param(0.5, "-", "Mean skill on a 0..1 scale (assumption).", lo=0, hi=1)
+    skill_sd: float = param(0.15, "-", "Spread of skill between officers.", lo=0, hi=1)
+    shifts_per_day: int = param(
+        3, "-", "Three 8-h shifts (Amendola et al. 2011 compare 8/10/12 h).", lo=1, hi=24
+    )
+    rest_groups: int = param(
+        1,
+        "-",
+        "Groups resting on a given day: with 3 shifts + 1 rest group an officer works 3 days "
+        "in 4, about 42 h a week.",
+        lo=0,
+    )
+
+
+@dataclass(frozen=True)
+class PriorityConfig:
+    """One priority class of incidents."""
+
+    share: float = param(0.33, "-", "Share of true incidents.", lo=0, hi=1)
+    on_scene_mean_min: float = param(40.0, "min", "Mean on-scene time (domain notes 2.1).", lo=0)
+    on_scene_cv: float = param(
+        0.8, "-", "Coefficient of variation of on-scene time (lognormal); 1 with exponential.",
+        lo=0,
+    )
+    in_progress_share: float = param(
+        0.3, "-", "Share caught in progress rather than discovered later (Kansas City RTA).",
+        lo=0, hi=1,
+    )
+    report_prob: float = param(
+        0.45, "-", "Probability the incident is reported at baseline trust (NCVS 40-50%).", lo=0,
+        hi=1,
+    )
+    clearance_base: float = param(
+        0.3, "-", "Clearance probability at the reference response time (FBI UCR 2019).", lo=0,
+        hi=1,
+    )
+    expected_response_min: float = param(
+        15.0, "min", "What residents expect (Percy 1980: expectations drive satisfaction).", lo=0
+    )
+    sworn_only: bool = param(False, "-", "Whether auxiliaries may not attend.")
+
+
+def _emergency() -> PriorityConfig:
+    return PriorityConfig(
+        share=0.1,
+        on_scene_mean_min=60.0,
+        in_progress_share=0.8,
+        report_prob=0.9,
+        clearance_base=0.45,
+        expected_response_min=8.0,
+        sworn_only=True,
+    )
+
+
+def _urgent() -> PriorityConfig:
+    return PriorityConfig(
+        share=0.3,
+        on_scene_mean_min=45.0,
+        in_progress_share=0.4,
+        report_prob=0.6,
+        clearance_base=0.3,
+        expected_response_min=15.0,
+        sworn_only=True,
+    )
+
+
+def _routine() -> PriorityConfig:
+    return PriorityConfig(
+        share=0.6,
+        on_scene_mean_min=30.0,
+        in_progress_share=0.1,
+        report_prob=0.4,
+        clearance_base=0.17,
+        expected_response_min=40.0,
+        sworn_only=False,
+    )
+
+
+@dataclass(frozen=True)
+class IncidentConfig:
+    """The incident process: rate, daily cycle, reporting delay, on-scene times."""
+
+    rate_per_1000_day: float = param(
+        3.0,
+        "1/(1000 persons d)",
+        "True incidents; with ~50% reported, ~0.55 calls per person per year, the order of "
+        "US calls-for-service rates (assumption).",
+        lo=0,
+    )
+    daily_amplitude: float = param(
+        0.5, "-", "Relative amplitude of the daily cycle (evening peak; assumption).", lo=0, hi=1
+    )
+    peak_hour: float = param(20.0, "h", "Hour of the daily peak (evening; assumption).", lo=0,
+                             hi=24)
+    report_delay_in_progress_min: float = param(
+        2.0, "min", "Median time to call for incidents in progress (Kansas City RTA).", lo=0
+    )
+    report_delay_discovered_min: float = param(
+        60.0, "min", "Median time to call for incidents discovered later (Kansas City RTA).", lo=0
+    )
+    report_delay_sigma: float = param(
+        1.0, "-", "Log-sd of reporting delays (lognormal; assumption).", lo=0, hi=5
+    )
+    on_scene_distribution: str = param(
+        "lognormal",
+        "-",
+        "Lognormal (right-skewed, realistic) or exponential (for M/M/c validation).",
+        choices=("lognormal", "exponential"),
+    )
+    clearance_rt_effect: float = param(
+        -0.49,
+        "1/ln(min)",
+        "dP(clear)/dln(response time) for in-progress incidents: -4.7 pp per +10% "
+        "(Blanes i Vidal & Kirchmaier 2018).",
+        lo=-5,
+        hi=0,
+    )
+    clearance_skill_effect: float = param(
+        1.0, "logit", "Log-odds gain per unit of officer skill above 0.5 (assumption).", lo=0,
+        hi=10,
+    )
+    emergency: PriorityConfig = section(_emergency)
+    urgent: PriorityConfig = section(_urgent)
+    routine: PriorityConfig = section(_routine)
+
+    def priority(self, name: str) -> PriorityConfig:
+        """Return the configuration of one priority class by name."""
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """The command chain and the dispatch rule."""
+
+    call_handling_min: float = param(
+        1.5, "min", "Answer (10 s, NENA) plus triage (60-90 s, NFPA 1225): median.", lo=0
+    )
+    hop_delay_min: float = param(
+        2.0, "min", "Median relay delay per tier hop (domain notes 2.9, assumption).", lo=0
+    )
+    delay_sigma: float = param(
+        0.5, "-", "Log-sd of handling and relay delays (lognormal; assumption).", lo=0, hi=5
+    )
+    hops: int = param(
+        2, "-", "Hops when the strategy does not decide: HQ centre -> station -> unit.", lo=0,
+        hi=10,
+    )
+    travel: bool = param(True, "-", "False makes travel instantaneous (validation only).")
+    return_to_post: bool = param(True, "-", "Units drive back to their post after a job.")
+    max_queue: int = param(
+        100_000, "incidents", "Cap on waiting incidents: beyond it calls are lost and counted.",
+        lo=0,
+    )
+
+
+@dataclass(frozen=True)
+class ResidentsConfig:
+    """Resident agents (the mechanisms of the public side come with the residents issue)."""
+
+    agents: int = param(
+        10_000, "agents", "Resident agents; each represents population/agents persons.", lo=0
+    )
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """Which sinking strategy organises the force."""
+
+    name: str = param("centralized", "-", "Registered strategy name.")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated, immutable description of one simulation."""
+
+    run: RunConfig = section(RunConfig)
+    city: CityConfig = section(CityConfig)
+    police: PoliceConfig = section(PoliceConfig)
+    incidents: IncidentConfig = section(IncidentConfig)
+    dispatch: DispatchConfig = section(DispatchConfig)
+    residents: ResidentsConfig = section(ResidentsConfig)
+    strategy: StrategyConfig = section(StrategyConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scenario as nested plain dicts (TOML-ready)."""
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        """Return the fully resolved scenario as TOML text, loadable as is."""
+        return tomli_w.dumps(self.to_dict())
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """Return a copy with dotted-key overrides applied and validated.
+
+        Args:
+            overrides: Mapping such as ``{"police.officers": 150}``.
+
+        Returns:
+            A new, validated scenario.
+        """
+        data = self.to_dict()
+        for key, value in overrides.items():
+            _set_dotted(data, key, value)
+        return from_dict(data)
+
+    def params(self) -> list[tuple[str, Any, Any]]:
+        """Return ``(dotted_name, value, ParamInfo)`` for every parameter."""
+        return iter_params(self)
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if not isinstance(child, dict):
+            raise ScenarioError(f"{'.'.join(parts[: i + 1])}: unknown section")
+        node = child
+    if parts[-1] not in node:
+        raise ScenarioError(f"{key}: unknown key")
+    node[parts[-1]] = value
+
+
+def _check_value(name: str, value: Any, default: Any, info: Any) -> Any:
+    """Validate one leaf value against its declared type and bounds; return it coerced."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{name}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise ScenarioError(f"{name}: expected an integer, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScenarioError(f"{name}: expected a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ScenarioError(f"{name}: must be a finite number, got {value!r}")
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise ScenarioError(f"{name}: expected text, got {value!r}")
+        if info.choices and value not in info.choices:
+            raise ScenarioError(f"{name}: must be one of {', '.join(info.choices)}, got {value!r}")
+        return value
+    if info.lo is not None and value < info.lo:
+        raise ScenarioError(f"{name}: must be >= {info.lo:g}, got {value!r}")
+    if info.hi is not None and value > info.hi:
+        raise ScenarioError(f"{name}: must be <= {info.hi:g}, got {value!r}")
+    return value
+
+
+def _build(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{prefix.rstrip('.') or 'scenario'}: expected a table, got {data!r}")
+    defaults = cls()
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ScenarioError(f"{prefix}{unknown[0]}: unknown key")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        f = fields[name]
+        default = getattr(defaults, name)
+        if is_section(f):
+            kwargs[name] = _build(type(default), _merge(dataclasses.asdict(default), value,
+                                                        f"{prefix}{name}"), f"{prefix}{name}.")
+        else:
+            kwargs[name] = _check_value(f"{prefix}{name}", value, default, info_of(f))
+    return cls(**kwargs)
+
+
+def _merge(base: dict[str, Any], update: Any, name: str) -> dict[str, Any]:
+    if not isinstance(update, dict):
+        raise ScenarioError(f"{name}: expected a table, got {update!r}")
+    merged = dict(base)
+    merged.update(update)
+    return merged
+
+
+def _check_consistency(s: Scenario) -> None:
+    p = s.police
+    total = p.share_hq + p.share_station + p.share_community
+    if abs(total - 1.0) > 1e-6:
+        raise ScenarioError(
+            f"police.share_hq: tier shares must add up to 1 "
+            f"(hq + station + community = {total:g})"
+        )
+    mix = sum(s.incidents.priority(k).share for k in PRIORITIES)
+    if abs(mix - 1.0) > 1e-6:
+        raise ScenarioError(
+            f"incidents.emergency.share: priority shares must add up to 1 (sum = {mix:g})"
+        )
+    c = s.city
+    if c.community_cells > max(c.width, c.height):
+        raise ScenarioError(
+            f"city.community_cells: {c.community_cells} is larger than the city "
+            f"({c.width} x {c.height})"
+        )
+    if p.shifts_per_day + p.rest_groups < 1:
+        raise ScenarioError("police.shifts_per_day: need at least one shift")
+
+
+def from_dict(data: dict[str, Any]) -> Scenario:
+    """Build and validate a scenario from nested dicts (missing keys take defaults).
+
+    Args:
+        data: Nested mapping, e.g. the result of parsing a TOML file.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: On an unknown key, a wrong type, an out-of-range value or an
+            inconsistent combination.
+    """
+    scenario = _build(Scenario, data, "")
+    _check_consistency(scenario)
+    return scenario
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse one ``section.key=value`` override; the value is read as a TOML value.
+
+    Text that is not a valid TOML value (``strategy.name=community``) is taken as a string.
+
+    Args:
+        text: The override as typed on the command line.
+
+    Returns:
+        ``(dotted_key, value)``.
+    """
+    if "=" not in text:
+        raise ScenarioError(f"{text}: an override must look like section.key=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or "." not in key:
+        raise ScenarioError(f"{key or text}: an override key must look like section.key")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def load_scenario(
+    source: str | Path | None = None, overrides: list[str] | dict[str, Any] | None = None
+) -> Scenario:
+    """Load a scenario from a TOML file or a preset name, then apply overrides.
+
+    Args:
+        source: A path to a TOML file, the name of a preset in ``scenarios/`` (e.g.
+            ``"default"``), or None for the defaults.
+        overrides: ``["police.officers=150", ...]`` or ``{"police.officers": 150}``.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: With a one-line message naming the file or field and the problem.
+    """
+    data: dict[str, Any] = {}
+    if source is not None:
+        data = read_toml(resolve_source(source))
+    scenario = from_dict(data)
+    if overrides:
+        pairs = (
+            dict(parse_override(o) for o in overrides)
+            if isinstance(overrides, list)
+            else dict(overrides)
+        )
+        scenario = scenario.with_overrides(pairs)
+    return scenario
+
+
+def resolve_source(source: str | Path) -> Path:
+    """Turn a preset name or a path into an existing file path.
+
+    Args:
+        source: A preset name (``community``) or a path to a ``.toml`` file.
+
+    Returns:
+        The path of the file.
+    """
+    from scenarios import preset_path  # the presets folder is data; no import cycle
+
+    path = Path(source)
+    if path.is_file():
+        return path
+    preset = preset_path(str(source))
+    if preset is not None:
+        return preset
+    if path.exists():
+        raise ScenarioError(f"{source}: not a file")
+    raise ScenarioError(f"{source}: no such file or preset (see `grassroots scenarios`)")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file as data, turning every failure into a one-line ScenarioError."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None

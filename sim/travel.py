@@ -1,0 +1,72 @@
+"""Travel times over the street graph, from precomputed shortest-path distance fields.
+
+The street graph's edges carry an *effective length* (metres divided by the street's speed
+factor), so one distance field serves every mode: a unit's travel time is
+``turnout + effective_metres / speed``. Fields come from :func:`scipy.sparse.csgraph.dijkstra`
+(one call per source cell, cached); for small cities all fields are computed at once.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+ALL_PAIRS_MAX_CELLS = 2500
+
+
+class TravelField:
+    """Shortest-path distances (effective metres) between cells of a street graph.
+
+    Args:
+        graph: Street graph whose nodes are flat cell indices ``0..n-1`` and whose edges
+            have a ``weight`` (effective metres).
+        n_cells: Number of cells (nodes).
+    """
+
+    def __init__(self, graph: nx.Graph, n_cells: int) -> None:
+        self.n_cells = n_cells
+        self._matrix = _to_csr(graph, n_cells)
+        self._cache: dict[int, np.ndarray] = {}
+        self._all: np.ndarray | None = None
+        if n_cells <= ALL_PAIRS_MAX_CELLS:
+            self._all = dijkstra(self._matrix, directed=False).astype(np.float64)
+
+    def from_cell(self, source: int) -> np.ndarray:
+        """Return the distance from ``source`` to every cell (read-only array).
+
+        Args:
+            source: Flat index of the source cell.
+
+        Returns:
+            Array of effective metres; ``inf`` where a cell cannot be reached.
+        """
+        if self._all is not None:
+            return self._all[source]
+        field = self._cache.get(source)
+        if field is None:
+            field = dijkstra(self._matrix, directed=False, indices=source)
+            field.setflags(write=False)
+            self._cache[source] = field
+        return field
+
+    def between(self, a: int, b: int) -> float:
+        """Return the effective distance between two cells."""
+        return float(self.from_cell(a)[b])
+
+    def check_connected(self, sources: list[int]) -> None:
+        """Raise ValueError if some cell cannot be reached from one of ``sources``."""
+        for s in sources:
+            if not np.isfinite(self.from_cell(s)).all():
+                raise ValueError("city.blocked_street_share: the street graph is not connected")
+
+
+def _to_csr(graph: nx.Graph, n_cells: int) -> csr_matrix:
+    if graph.number_of_edges() == 0:
+        return csr_matrix((n_cells, n_cells))
+    u, v, w = zip(*graph.edges(data="weight"), strict=True)
+    rows = np.asarray(u + v, dtype=np.int64)
+    cols = np.asarray(v + u, dtype=np.int64)
+    data = np.asarray(w + w, dtype=np.float64)
+    return csr_matrix((data, (rows, cols)), shape=(n_cells, n_cells))
