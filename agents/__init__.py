@@ -4,5 +4,6 @@ from agents.enums import OfficerState, PostKind, Priority, Tier
 from agents.incident import Incident
 from agents.officer import Officer
 from agents.post import Post
+from agents.resident import Resident
 
-__all__ = ["Incident", "Officer", "OfficerState", "Post", "PostKind", "Priority", "Tier"]
+__all__ = ["Incident", "Officer", "OfficerState", "Post", "PostKind", "Priority", "Resident", "Tier"]

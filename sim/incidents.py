@@ -26,7 +26,7 @@ from sim.scenario import PRIORITIES, IncidentConfig
 MIN_PER_DAY = 1440.0
 
 FLOAT_COLS = ("t_occur", "t_report", "t_ready", "t_dispatch", "t_arrive", "t_clear",
-              "u_report", "u_clear", "z_scene", "z_chain", "z_report")
+              "u_report", "u_clear", "u_victim", "z_scene", "z_chain", "z_report")
 INT_COLS = ("cell", "community", "precinct", "priority", "officer_id", "officer_tier",
             "victim")
 BOOL_COLS = ("in_progress", "reported", "cleared", "lost")
@@ -102,23 +102,27 @@ class IncidentProcess:
         self.in_progress_p = np.array([cfg.priority(p).in_progress_share for p in PRIORITIES])
         self._cycle_cdf = _daily_cycle_cdf(cfg.daily_amplitude, cfg.peak_hour)
 
-    def draw_day(self, day: int, modifier: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def draw_day(self, day: int, multiplier: np.ndarray | None = None,
+                 extra_mean: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Draw the incidents occurring on one day.
 
         Args:
             day: Day index (0-based); times are ``day * 1440 + minute of day``.
-            modifier: Optional per-cell multiplier of the intensity (deterrence, near-repeat).
+            multiplier: Optional per-cell multiplier of the background intensity (deterrence).
+            extra_mean: Optional expected extra incidents per cell this day (near-repeat).
 
         Returns:
             Columns for :meth:`IncidentLog.append`, sorted by occurrence time.
         """
-        weights = self.risk if modifier is None else self.risk * modifier
+        weights = self.daily_mean * (self.risk if multiplier is None else self.risk * multiplier)
+        if extra_mean is not None:
+            weights = weights + extra_mean
         total = float(weights.sum())
-        n = int(self.rng.poisson(self.daily_mean * total)) if total > 0 else 0
+        n = int(self.rng.poisson(total)) if total > 0 else 0
         rng = self.rng
         u_time, u_cell, u_prio = rng.random(n), rng.random(n), rng.random(n)
         u_prog = rng.random(n)
-        extra = rng.random((n, 2))
+        extra = rng.random((n, 3))
         normals = rng.standard_normal((n, 3))
         minute = np.interp(u_time, self._cycle_cdf, np.arange(self._cycle_cdf.size))
         order = np.argsort(minute, kind="stable")
@@ -135,6 +139,7 @@ class IncidentProcess:
             "in_progress": in_progress,
             "u_report": extra[:, 0],
             "u_clear": extra[:, 1],
+            "u_victim": extra[:, 2],
             "z_scene": normals[:, 0],
             "z_chain": normals[:, 1],
             "z_report": normals[:, 2],
@@ -223,6 +228,7 @@ def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
         "cleared": log.column("cleared"),
         "lost": log.column("lost"),
         "officer_id": log.column("officer_id"),
+        "victim": log.column("victim"),
         "officer_tier": pd.Categorical(labels[np.where(tier >= 0, tier, len(tier_labels))],
                                        categories=[*tier_labels, ""]),
         "dispatch_delay": t_ready - t_report,

@@ -19,12 +19,14 @@ from mesa import Model
 from agents.enums import OfficerState, PostKind, Tier
 from agents.officer import Officer
 from agents.post import Post
+from agents.resident import Resident
 from sim.city import CityLayout, build_grid, build_layout, make_travel
 from sim.dispatch import Dispatcher
 from sim.force import Assignment, Force
 from sim.incidents import MIN_PER_DAY, IncidentLog, IncidentProcess
 from sim.metrics import DailyRecorder
 from sim.outcomes import Outcomes
+from sim.residents import Residents
 from sim.rng import make_streams
 from sim.scenario import PRIORITIES, Scenario
 from sim.strategies import make_strategy
@@ -52,6 +54,7 @@ class PoliceModel(Model):
         self.strategy = make_strategy(scenario)
         self.build_city()
         self.build_force()
+        self.seat_residents()
         self.start_incidents()
         self.roster(0)
 
@@ -151,6 +154,16 @@ class PoliceModel(Model):
                           minlength=self.layout.n_communities)
         return np.lexsort((np.arange(pop.size), -pop))
 
+    def seat_residents(self) -> None:
+        """Create the residents (arrays plus thin Mesa agents) and the presence counters."""
+        self.residents = Residents(self.config.residents, self.layout, self.streams.residents)
+        home = self.residents.home.tolist()
+        self.resident_agents = [Resident(self, i, self.cells[c]) for i, c in enumerate(home)]
+        self.presence = np.zeros(self.layout.n_cells)
+        self.contacts_due = np.zeros(self.layout.n_communities)
+        self.excitation = np.zeros(self.layout.n_cells)
+        self.outcomes.refresh_cooperation()
+
     def start_incidents(self) -> None:
         """Create the incident process and log, draw day 0."""
         lay = self.layout
@@ -159,6 +172,7 @@ class PoliceModel(Model):
         self.process = IncidentProcess(self.config.incidents, float(lay.population.sum()),
                                        lay.risk, self.streams.incidents)
         self.recorder = DailyRecorder(self)
+        self._day_start = 0
         self.draw_day(0)
 
     # -- time -------------------------------------------------------------------------------
@@ -175,27 +189,68 @@ class PoliceModel(Model):
         """One hour: a new day's bookkeeping if a day has passed, then the roster."""
         hour = int(round(self.time))
         if hour % 24 == 0:
-            day = hour // 24
-            self.recorder.close_day(day - 1)
-            self.strategy.on_day(self, day)
-            if day < self.horizon_days:
-                self.draw_day(day)
+            self.new_day(hour // 24)
         self.roster(hour)
 
+    def new_day(self, day: int) -> None:
+        """Close yesterday (residents, records), let the strategy act, draw today."""
+        self.residents.daily(self.presence, self.contacts_due)
+        self.outcomes.refresh_cooperation()
+        self.recorder.close_day(day - 1)
+        self.strategy.on_day(self, day)
+        if day < self.horizon_days:
+            self.draw_day(day)
+        self.presence[:] = 0.0
+        self.contacts_due[:] = 0.0
+
     # -- incidents --------------------------------------------------------------------------
-    def incident_modifier(self) -> np.ndarray | None:
-        """Per-cell multiplier of the incident rate for the coming day (None = 1)."""
-        return None
+    def deterrence(self) -> np.ndarray | None:
+        """Per-cell multiplier of tomorrow's background rate from today's presence.
+
+        ``1 - d_max (1 - exp(-presence / h))``: a cell patrolled for ``h`` officer-hours a
+        day loses 63% of the maximum reduction (Koper 1995; Ratcliffe et al. 2011).
+        """
+        res = self.config.residents
+        if not res.deterrence or res.deterrence_max == 0:
+            return None
+        return 1 - res.deterrence_max * (1 - np.exp(-self.presence / res.deterrence_half_hours))
+
+    def near_repeat(self, new_cells: np.ndarray) -> np.ndarray | None:
+        """Expected follow-on incidents per cell for the coming day (a discrete Hawkes kernel).
+
+        Each incident adds ``eta`` expected follow-ons, released over time with mean delay
+        ``near_repeat_days`` (exponential) and spread over nearby cells by a Gaussian.
+        """
+        res = self.config.residents
+        if not res.near_repeat or res.near_repeat_eta == 0:
+            return None
+        decay = np.exp(-1.0 / res.near_repeat_days)
+        lay = self.layout
+        counts = np.bincount(new_cells, minlength=lay.n_cells).astype(float)
+        if res.near_repeat_radius_cells > 0:
+            from scipy.ndimage import gaussian_filter
+
+            grid = counts.reshape(lay.width, lay.height)
+            blurred = gaussian_filter(grid, res.near_repeat_radius_cells, mode="constant")
+            total = blurred.sum()
+            counts = (blurred * (counts.sum() / total if total > 0 else 0)).ravel()
+        self.excitation = self.excitation * decay + res.near_repeat_eta * counts
+        return self.excitation * (1 - decay)
 
     def draw_day(self, day: int) -> None:
         """Draw and log one day's incidents; schedule the calls of those reported."""
-        cols = self.process.draw_day(day, self.incident_modifier())
+        recent = self.log.column("cell")[self._day_start:] if day > 0 else np.zeros(0, int)
+        extra = self.near_repeat(recent) if day > 0 else None
+        self._day_start = self.log.n
+        cols = self.process.draw_day(day, self.deterrence() if day > 0 else None, extra)
         lay = self.layout
         cols["community"] = lay.community[cols["cell"]]
         cols["precinct"] = lay.precinct[cols["cell"]]
+        cols["victim"] = self.residents.victims(cols["cell"], cols["community"],
+                                                cols["u_victim"])
         cols["t_report"] = cols["t_occur"] + self.process.report_delay(cols["in_progress"],
                                                                        cols["z_report"])
-        p_rep = self.outcomes.reporting_probability(cols["priority"], cols["cell"])
+        p_rep = self.outcomes.reporting_probability(cols["priority"], cols["victim"])
         cols["reported"] = cols["u_report"] < p_rep
         rows = self.log.append(**cols)
         rep = rows[cols["reported"]]
@@ -250,6 +305,24 @@ class PoliceModel(Model):
         cells = f.post_cell[idx].copy()
         cells[patrol] = self.patrol_cells(f.area[idx[patrol]], u[patrol, 2])
         self.place(idx, cells)
+        self.count_presence(idx[patrol], cells[patrol])
+
+    def count_presence(self, idx: np.ndarray, cells: np.ndarray) -> None:
+        """Add an hour of visible patrol, and community officers' household contacts."""
+        f = self.force
+        res = self.config.residents
+        weight = np.where(f.vehicle[idx], res.vehicle_visibility, 1.0)
+        np.add.at(self.presence, cells, weight)
+        local = idx[(f.tier[idx] == Tier.COMMUNITY) & (f.community[idx] >= 0)]
+        np.add.at(self.contacts_due, f.community[local], res.contacts_per_hour)
+
+    def officer_familiarity(self, i: int, community: int) -> float:
+        """How well officer ``i`` knows ``community`` (grows with time posted there)."""
+        f = self.force
+        if f.community[i] != community:
+            return 0.0
+        days = (self.now - f.posted_since[i]) / MIN_PER_DAY
+        return float(1 - np.exp(-days / self.config.residents.officer_familiarity_days))
 
     def patrol_cells(self, areas: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Draw one patrol cell in each of ``areas`` (weighted by the strategy)."""
@@ -284,6 +357,39 @@ class PoliceModel(Model):
             self.run_until((d + 1) * 24)
             if progress is not None:
                 progress.update(1)
+
+    # -- indicators from the public side ----------------------------------------------------
+    def extra_daily(self) -> dict[str, float]:
+        """Residents' means for the daily table."""
+        r = self.residents
+        if r.n == 0:
+            return {}
+        return {"satisfaction_mean": float(r.satisfaction.mean()),
+                "trust_mean": float(r.trust.mean()),
+                "familiarity_mean": float(r.familiarity.mean())}
+
+    def extra_community(self) -> dict[str, np.ndarray]:
+        """Residents' means per community."""
+        r = self.residents
+        return {"residents": np.bincount(r.community, minlength=r.n_communities),
+                "satisfaction": r.by_community("satisfaction"),
+                "trust": r.by_community("trust"),
+                "familiarity": r.by_community("familiarity"),
+                "cooperation": r.cooperation()}
+
+    def extra_summary(self) -> dict[str, float]:
+        """Residents' end-of-run means and the dark figure."""
+        r = self.residents
+        out = {"satisfaction_mean": float("nan"), "trust_mean": float("nan"),
+               "familiarity_mean": float("nan")}
+        if r.n:
+            out.update(self.extra_daily())
+            out["victimised_share"] = float((r.victimised > 0).mean())
+        return out
+
+    def extra_tables(self) -> dict[str, object]:
+        """The residents snapshot table."""
+        return {"residents": self.residents.frame(self.layout)}
 
     def finish(self) -> None:
         """Close the books at the current time (state times, the current day)."""

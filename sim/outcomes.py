@@ -48,9 +48,29 @@ class Outcomes:
         self.expected = np.array([max(pc.expected_response_min, 1e-3)
                                   for pc in model.priority_cfg])
 
-    def reporting_probability(self, priority: np.ndarray, cells: np.ndarray) -> np.ndarray:
-        """Probability that each incident is reported to the police."""
-        return self.report_p[priority]
+        res = model.config.residents
+        self.coop_ref = (1 - res.cooperation_familiarity_weight) * res.trust_init
+        self.cooperation: np.ndarray | None = None
+
+    def reporting_probability(self, priority: np.ndarray, victims: np.ndarray) -> np.ndarray:
+        """Probability that each incident is reported: base rate scaled by the victim's trust.
+
+        ``p = p0 * (1 + e * (trust - trust_init))``, clipped to 0..1 (incidents without a
+        resident victim use ``p0``).
+        """
+        m = self.model
+        p = self.report_p[priority]
+        res = m.config.residents
+        if res.reporting_trust_elasticity == 0 or m.residents.n == 0:
+            return p
+        trust = np.where(victims >= 0, m.residents.trust[np.maximum(victims, 0)], res.trust_init)
+        return np.clip(p * (1 + res.reporting_trust_elasticity * (trust - res.trust_init)), 0, 1)
+
+    def refresh_cooperation(self) -> None:
+        """Recompute each community's cooperation (called once a day)."""
+        if self.model.residents.n:
+            self.cooperation = np.nan_to_num(self.model.residents.cooperation(),
+                                              nan=self.coop_ref)
 
     def clearance_probability(self, row: int, officer: int) -> float:
         """Probability that incident ``row`` attended by ``officer`` is cleared."""
@@ -62,10 +82,42 @@ class Outcomes:
             rt = max(float(log.t_arrive[row] - log.t_report[row]), 1e-3)
             x += self.rt_slope[prio] * np.log(rt / self.expected[prio])
         x += m.config.incidents.clearance_skill_effect * (m.force.skill[officer] - 0.5)
+        if self.cooperation is not None:
+            coop = self.cooperation[int(log.community[row])]
+            x += m.config.residents.cooperation_effect * (coop - self.coop_ref)
+        x += m.strategy.clearance_bonus(m)
         return expit(x)
 
     def close_incident(self, row: int, officer: int) -> None:
-        """Decide clearance of an attended incident and credit the officer with the case."""
-        log = self.model.log
+        """Decide clearance, let the victim judge the response, let the officer learn."""
+        m = self.model
+        log = m.log
         log.cleared[row] = log.u_clear[row] < self.clearance_probability(row, officer)
-        self.model.force.cases[officer] += 1
+        f = m.force
+        f.cases[officer] += 1
+        f.skill[officer] += m.config.residents.skill_gain_per_case * (1 - f.skill[officer])
+        victim = int(log.victim[row])
+        if victim >= 0:
+            m.residents.experience(victim, self.experience_score(row, officer))
+
+    def experience_score(self, row: int, officer: int) -> float:
+        """How the victim judges the response, in -1..1.
+
+        A weighted sum of response time against expectation (``tanh(ln(E / RT))``), whether
+        the case was cleared (+1 / -1), and the officer's conduct (skill and familiarity with
+        the community, mapped to -1..1).
+        """
+        m = self.model
+        log = m.log
+        res = m.config.residents
+        prio = int(log.priority[row])
+        rt = max(float(log.t_arrive[row] - log.t_report[row]), 1e-3)
+        timely = float(np.tanh(np.log(self.expected[prio] / rt)))
+        cleared = 1.0 if log.cleared[row] else -1.0
+        conduct = m.force.skill[officer] + m.officer_familiarity(officer, int(log.community[row]))
+        total = res.response_weight + res.clearance_weight + res.conduct_weight
+        if total <= 0:
+            return 0.0
+        score = (res.response_weight * timely + res.clearance_weight * cleared +
+                 res.conduct_weight * (conduct - 1.0))
+        return float(np.clip(score / total, -1.0, 1.0))

@@ -291,10 +291,123 @@ class DispatchConfig:
 
 @dataclass(frozen=True)
 class ResidentsConfig:
-    """Resident agents (the mechanisms of the public side come with the residents issue)."""
+    """Resident agents and the public side: satisfaction, trust, familiarity, cooperation."""
 
     agents: int = param(
-        10_000, "agents", "Resident agents; each represents population/agents persons.", lo=0
+        10_000, "agents", "Resident agents; each stands for population/agents persons.", lo=0
+    )
+    satisfaction_init: float = param(
+        0.6, "-", "Baseline satisfaction (share satisfied in surveys ~0.6; assumption).", lo=0,
+        hi=1,
+    )
+    trust_init: float = param(
+        0.5, "-", "Baseline trust; reporting_trust_ref is anchored here.", lo=0, hi=1
+    )
+    init_sd: float = param(0.1, "-", "Spread of initial satisfaction and trust.", lo=0, hi=1)
+    network_k: int = param(
+        6, "ties", "Ties per resident in the small-world network (Watts & Strogatz 1998).", lo=0
+    )
+    network_rewire: float = param(
+        0.1, "-", "Share of ties rewired to anyone in the city (mostly local ties).", lo=0, hi=1
+    )
+    experience: bool = param(True, "-", "Response experiences change victims' views.")
+    experience_rate: float = param(
+        0.3, "-", "Step towards 1 (or 0) of a fully good (bad) experience (assumption).", lo=0,
+        hi=1,
+    )
+    negativity: float = param(
+        5.0, "-", "Weight of a bad experience relative to a good one (Skogan 2006: 4-14).", lo=1,
+        hi=20,
+    )
+    trust_rate_ratio: float = param(
+        0.5, "-", "Trust moves at this fraction of the satisfaction rate (assumption).", lo=0,
+        hi=1,
+    )
+    word_of_mouth: float = param(
+        0.2, "-", "Attenuation of an experience passed to network neighbours (assumption).",
+        lo=0, hi=1,
+    )
+    response_weight: float = param(
+        0.6, "-", "Weight of response time vs expectation in the experience score "
+        "(Percy 1980; KC RTA).", lo=0, hi=1,
+    )
+    clearance_weight: float = param(
+        0.2, "-", "Weight of the case being cleared in the experience score.", lo=0, hi=1
+    )
+    conduct_weight: float = param(
+        0.2, "-", "Weight of officer conduct (skill, familiarity): procedural justice "
+        "(Tyler & Fagan 2008).", lo=0, hi=1,
+    )
+    presence: bool = param(True, "-", "Visible patrol lifts satisfaction of those who see it.")
+    presence_gain: float = param(
+        0.004, "1/d", "Daily satisfaction gain at saturating presence (assumption; small, "
+        "Gill et al. 2014).", lo=0, hi=1,
+    )
+    presence_half_hours: float = param(
+        2.0, "officer-h/d", "Presence scale: 1-e^-1 of the effect at this many hours a day.",
+        lo=1e-6,
+    )
+    vehicle_visibility: float = param(
+        0.3, "-", "Visibility of a patrol car relative to an officer on foot (assumption).",
+        lo=0, hi=1,
+    )
+    contact: bool = param(True, "-", "Community officers make household contacts.")
+    contacts_per_hour: float = param(
+        3.0, "1/h", "Household contacts per foot-patrol hour of a community officer "
+        "(assumption; household visits).", lo=0,
+    )
+    contact_familiarity_gain: float = param(
+        0.3, "-", "Familiarity step towards 1 per contact (assumption).", lo=0, hi=1
+    )
+    contact_trust_gain: float = param(
+        0.02, "-", "Trust and satisfaction step per contact (procedural justice; assumption).",
+        lo=0, hi=1,
+    )
+    familiarity_decay_per_day: float = param(
+        1 / 180, "1/d", "Familiarity fades over ~6 months without contact (assumption).", lo=0,
+        hi=1,
+    )
+    drift_per_day: float = param(
+        1 / 365, "1/d", "Relaxation of satisfaction and trust towards baseline (assumption).",
+        lo=0, hi=1,
+    )
+    reporting_trust_elasticity: float = param(
+        1.0, "-", "Relative change in reporting per unit of trust above baseline "
+        "(procedural justice -> cooperation; Tyler & Fagan 2008).", lo=0, hi=10,
+    )
+    cooperation_effect: float = param(
+        2.0, "logit", "Clearance log-odds per unit of community cooperation above baseline "
+        "(witnesses naming suspects; Blanes i Vidal & Kirchmaier 2018).", lo=0, hi=10,
+    )
+    cooperation_familiarity_weight: float = param(
+        0.5, "-", "Weight of familiarity (vs trust) in cooperation.", lo=0, hi=1
+    )
+    deterrence: bool = param(True, "-", "Police presence lowers the local incident rate.")
+    deterrence_max: float = param(
+        0.25, "-", "Largest reduction of a cell's rate by presence (Ratcliffe 2011: -23%).",
+        lo=0, hi=1,
+    )
+    deterrence_half_hours: float = param(
+        1.0, "officer-h/d", "Presence giving 1-e^-1 of the maximum effect (Koper 1995: 10-15 "
+        "min visits every 2 h).", lo=1e-6,
+    )
+    near_repeat: bool = param(True, "-", "An incident raises near-term risk nearby.")
+    near_repeat_eta: float = param(
+        0.2, "-", "Expected follow-on incidents per incident (Hawkes branching ratio; "
+        "Mohler 2011, assumption 0.2-0.5).", lo=0, hi=0.95,
+    )
+    near_repeat_days: float = param(
+        14.0, "d", "Mean delay of follow-on incidents (Johnson & Bowers 2004: 1-4 weeks).",
+        lo=0.1,
+    )
+    near_repeat_radius_cells: float = param(
+        1.5, "cells", "Spatial spread of follow-on risk (~200 m; Johnson & Bowers 2004).", lo=0
+    )
+    skill_gain_per_case: float = param(
+        0.002, "-", "Skill step towards 1 per case handled (learning; assumption).", lo=0, hi=1
+    )
+    officer_familiarity_days: float = param(
+        180.0, "d", "Time for a community officer to know the community (1-e^-1).", lo=1e-6
     )
 
 

@@ -70,6 +70,10 @@ class Strategy:
         """Which of the available ``candidates`` (officer indices) may take incident ``row``."""
         return np.ones(candidates.size, dtype=bool)
 
+    def clearance_bonus(self, model: PoliceModel) -> float:
+        """Log-odds added to every clearance (e.g. shared data); default none."""
+        return 0.0
+
     # -- patrol -----------------------------------------------------------------------------
     def patrol_weights(self, model: PoliceModel, cells: np.ndarray) -> np.ndarray:
         """Relative patrol time over ``cells`` of one patrol area (default: uniform)."""

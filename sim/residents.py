@@ -1,0 +1,218 @@
+"""Residents: satisfaction, trust and familiarity, held as arrays and updated in bulk.
+
+Each resident has a home cell and community and three states in 0..1: **satisfaction** with the
+police, **trust** (legitimacy/confidence) and **familiarity** with their community officer.
+Residents are linked by a small-world network built mostly inside communities (Watts &
+Strogatz 1998 construction: a ring lattice per community, a share of ties rewired to random
+residents anywhere), over which experiences spread by word of mouth, attenuated.
+
+What moves them (each a switchable mechanism of ``[residents]``):
+
+* **Response experience** — a victim whose incident is attended updates satisfaction and trust
+  from the response time against the expectation for its priority, whether it was cleared and
+  the officer's conduct; bad experiences weigh ``negativity`` times more than good ones
+  (Skogan 2006: 4-14 times).
+* **Presence and contact** — visible patrol in a resident's cell lifts satisfaction a little;
+  community officers on foot make household contacts that raise familiarity and trust
+  (Tuffin et al. 2006; Gill et al. 2014); familiarity decays without contact.
+* **Drift** — satisfaction and trust relax towards their baselines, so a strategy's effect is
+  not an artefact of the starting values.
+
+Trust drives reporting and, with familiarity, cooperation (see :mod:`sim.outcomes`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+
+if TYPE_CHECKING:
+    from sim.city import CityLayout
+    from sim.scenario import ResidentsConfig
+
+
+class Residents:
+    """All residents of a city as numpy arrays.
+
+    Args:
+        cfg: The ``[residents]`` section.
+        layout: The city.
+        rng: The residents' random stream.
+    """
+
+    def __init__(self, cfg: ResidentsConfig, layout: CityLayout, rng: np.random.Generator) -> None:
+        self.cfg = cfg
+        self.rng = rng
+        self.n_communities = layout.n_communities
+        self.home = _place(cfg.agents, layout.population, layout.community, rng)
+        self.community = layout.community[self.home]
+        self.n = self.home.size
+        self.satisfaction = np.clip(rng.normal(cfg.satisfaction_init, cfg.init_sd, self.n), 0, 1)
+        self.trust = np.clip(rng.normal(cfg.trust_init, cfg.init_sd, self.n), 0, 1)
+        self.familiarity = np.zeros(self.n)
+        self.victimised = np.zeros(self.n, dtype=np.int64)
+        self.contacts = np.zeros(self.n, dtype=np.int64)
+        self.network = small_world(self.community, cfg.network_k, cfg.network_rewire, rng)
+        self._cell_start, self._cell_count = _first_and_count(self.home, layout.n_cells)
+        self._comm_start, self._comm_count = _first_and_count(self.community,
+                                                              self.n_communities)
+
+    # -- look-ups ---------------------------------------------------------------------------
+    def victims(self, cells: np.ndarray, communities: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Pick a victim for each incident from pre-drawn uniforms (-1 if nobody lives there).
+
+        The victim is a resident of the incident's cell, or of its community when the cell is
+        empty.
+        """
+        start, count = self._cell_start[cells], self._cell_count[cells]
+        empty = count == 0
+        start = np.where(empty, self._comm_start[communities], start)
+        count = np.where(empty, self._comm_count[communities], count)
+        pick = start + np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))
+        return np.where(count > 0, pick, -1)
+
+    def by_community(self, attr: str) -> np.ndarray:
+        """Mean of ``attr`` (e.g. ``"trust"``) per community (NaN where nobody lives)."""
+        values = getattr(self, attr).astype(float)
+        total = np.bincount(self.community, weights=values, minlength=self.n_communities)
+        count = np.bincount(self.community, minlength=self.n_communities)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    def cooperation(self) -> np.ndarray:
+        """Willingness to give information, per community: mean of trust and familiarity."""
+        w = self.cfg.cooperation_familiarity_weight
+        return (1 - w) * self.by_community("trust") + w * self.by_community("familiarity")
+
+    # -- mechanisms -------------------------------------------------------------------------
+    def experience(self, victim: int, score: float) -> None:
+        """Apply one response experience (score in -1..1) to a victim and, attenuated, to
+        their network neighbours.
+        """
+        cfg = self.cfg
+        if victim < 0 or not cfg.experience:
+            return
+        self.victimised[victim] += 1
+        self._nudge(np.array([victim]), score, 1.0)
+        if cfg.word_of_mouth > 0:
+            nb = self.network.indices[self.network.indptr[victim]:self.network.indptr[victim + 1]]
+            self._nudge(nb, score, cfg.word_of_mouth)
+
+    def _nudge(self, idx: np.ndarray, score: float, weight: float) -> None:
+        cfg = self.cfg
+        rate = cfg.experience_rate * weight * (1.0 if score >= 0 else cfg.negativity)
+        for arr, k in ((self.satisfaction, 1.0), (self.trust, cfg.trust_rate_ratio)):
+            x = arr[idx]
+            arr[idx] = x + rate * k * score * (1 - x if score >= 0 else x)
+
+    def daily(self, presence: np.ndarray, contacts_by_community: np.ndarray) -> None:
+        """One day of presence, contact, decay and drift (all vectorised).
+
+        Args:
+            presence: Visibility-weighted officer-hours spent in each cell today.
+            contacts_by_community: Household contacts made by community officers per community.
+        """
+        cfg = self.cfg
+        if cfg.presence:
+            seen = 1 - np.exp(-presence[self.home] / cfg.presence_half_hours)
+            self.satisfaction += cfg.presence_gain * seen * (1 - self.satisfaction)
+        if cfg.contact:
+            self._contacts(contacts_by_community)
+        self.familiarity *= np.exp(-cfg.familiarity_decay_per_day)
+        self.satisfaction += cfg.drift_per_day * (cfg.satisfaction_init - self.satisfaction)
+        self.trust += cfg.drift_per_day * (cfg.trust_init - self.trust)
+        np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
+        np.clip(self.trust, 0, 1, out=self.trust)
+
+    def _contacts(self, contacts_by_community: np.ndarray) -> None:
+        k = self.rng.poisson(np.maximum(contacts_by_community, 0))
+        k = np.minimum(k, self._comm_count)
+        total = int(k.sum())
+        if total == 0:
+            return
+        comm = np.repeat(np.arange(self.n_communities), k)
+        who = self._comm_start[comm] + (self.rng.random(total) * self._comm_count[comm]).astype(
+            np.int64)
+        who = np.unique(who)
+        cfg = self.cfg
+        self.contacts[who] += 1
+        self.familiarity[who] += cfg.contact_familiarity_gain * (1 - self.familiarity[who])
+        self.trust[who] += cfg.contact_trust_gain * (1 - self.trust[who])
+        self.satisfaction[who] += cfg.contact_trust_gain * (1 - self.satisfaction[who])
+
+    # -- outputs ----------------------------------------------------------------------------
+    def frame(self, layout: CityLayout) -> pd.DataFrame:
+        """One row per resident (the end-of-run snapshot)."""
+        x, y = layout.xy(self.home)
+        return pd.DataFrame({
+            "resident_id": np.arange(self.n, dtype=np.int64), "community": self.community,
+            "cell": self.home, "x": x, "y": y, "satisfaction": self.satisfaction,
+            "trust": self.trust, "familiarity": self.familiarity,
+            "victimised": self.victimised, "contacts": self.contacts,
+        })
+
+    def to_networkx(self) -> nx.Graph:
+        """The social network as a networkx graph (nodes are resident ids)."""
+        g = nx.from_scipy_sparse_array(self.network)
+        return g
+
+
+def _place(n: int, population: np.ndarray, community: np.ndarray,
+           rng: np.random.Generator) -> np.ndarray:
+    """Home cells of ``n`` residents, proportional to population, grouped by community
+    and then by cell (so both a cell's and a community's residents are contiguous)."""
+    if n == 0 or population.sum() <= 0:
+        return np.zeros(0, dtype=np.int64)
+    counts = rng.multinomial(n, population / population.sum())
+    order = np.lexsort((np.arange(population.size), community))
+    return np.repeat(order, counts[order]).astype(np.int64)
+
+
+def _first_and_count(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """First position and count of each key in ``keys`` (each key's items contiguous)."""
+    count = np.bincount(keys, minlength=n_keys)
+    first = np.zeros(n_keys, dtype=np.int64)
+    first[keys[::-1]] = np.arange(keys.size - 1, -1, -1)
+    return first, count
+
+
+def small_world(community: np.ndarray, k: int, rewire: float,
+                rng: np.random.Generator) -> csr_matrix:
+    """Watts-Strogatz ties: a ring lattice inside each community, some rewired anywhere.
+
+    Args:
+        community: Community of each resident (residents grouped by community).
+        k: Ties per resident (even; each links to k/2 on each side of the ring).
+        rewire: Probability that a tie is redirected to a random resident.
+        rng: Random stream.
+
+    Returns:
+        Symmetric adjacency matrix (CSR, 0/1).
+    """
+    n = community.size
+    if n < 2 or k < 2:
+        return csr_matrix((n, n))
+    start, count = _first_and_count(community, int(community.max()) + 1)
+    src, dst = [], []
+    offset = start[community]
+    size = count[community]
+    local = np.arange(n) - offset
+    for j in range(1, k // 2 + 1):
+        ok = size > j
+        src.append(np.flatnonzero(ok))
+        dst.append((offset + (local + j) % np.maximum(size, 1))[ok])
+    s, d = np.concatenate(src), np.concatenate(dst)
+    move = rng.random(s.size) < rewire
+    d[move] = rng.integers(0, n, int(move.sum()))
+    keep = s != d
+    s, d = s[keep], d[keep]
+    m = csr_matrix((np.ones(2 * s.size), (np.concatenate([s, d]), np.concatenate([d, s]))),
+                   shape=(n, n))
+    m.data[:] = 1.0
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
