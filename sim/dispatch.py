@@ -66,8 +66,9 @@ class Dispatcher:
             The delay from the call to the dispatcher's decision.
         """
         cfg = self.model.config.dispatch
-        hops = np.array([self.model.strategy.chain_hops(Priority(p)) for p in range(3)])[priority]
-        median = cfg.call_handling_min + hops * cfg.hop_delay_min
+        strategy = self.model.strategy
+        hops = np.array([strategy.chain_hops(Priority(p)) for p in range(3)])[priority]
+        median = cfg.call_handling_min * strategy.handling_factor() + hops * cfg.hop_delay_min
         return median * np.exp(cfg.delay_sigma * z)
 
     def schedule_calls(self, rows: np.ndarray) -> None:

@@ -68,6 +68,7 @@ class Force:
         self.return_until = np.full(n, -np.inf)
         self.incident = np.full(n, -1, dtype=np.int64)
         self.posted_since = np.zeros(n)
+        self.base_tier = np.zeros(n, dtype=np.int64)
 
     def set_state(self, i: int, state: OfficerState, t: float) -> None:
         """Move officer ``i`` into ``state`` at time ``t`` (minutes), accounting time spent."""

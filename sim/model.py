@@ -111,8 +111,12 @@ class PoliceModel(Model):
         if len(assignments) != n:
             raise ValueError(f"strategy.name: {self.strategy.name} posted {len(assignments)} "
                              f"officers, the force has {n}")
+        base = getattr(self.strategy, "base", None) or assignments
+        f.base_tier = np.array([int(a.tier) for a in base], dtype=np.int64)
+        self.allocations: list[dict[str, object]] = []
         for i, a in enumerate(assignments):
             self.apply_assignment(i, a, t=0.0)
+            self.log_allocation(i, None, a, "initial")
         f.pos[:] = f.post_cell
         self.officers = [Officer(self, i, self.cells[int(f.post_cell[i])]) for i in range(n)]
         self.dispatcher = Dispatcher(self)
@@ -125,12 +129,60 @@ class PoliceModel(Model):
         f.tier[i] = int(a.tier)
         f.post_cell[i], f.precinct[i], f.community[i], f.area[i] = (
             a.post_cell, a.precinct, a.community, a.area)
-        share = (p.vehicle_share_hq, p.vehicle_share_station, p.vehicle_share_community)[a.tier]
+        shares = (p.vehicle_share_hq, p.vehicle_share_station, p.vehicle_share_community)
+        if a.tier > f.base_tier[i]:
+            # A sunk officer keeps the equipment of their old tier only if it follows them.
+            share = shares[f.base_tier[i]] if self.config.strategy.equipment_follows else 0.0
+        else:
+            share = shares[a.tier]
         f.vehicle[i] = self._vehicle_u[i] < share
         speed = p.speed_vehicle_kmh if f.vehicle[i] else p.speed_foot_kmh
         f.min_per_m[i] = 60.0 / (speed * 1000.0)
         f.turnout[i] = p.turnout_min
         f.posted_since[i] = t
+
+    def assignment_of(self, i: int) -> Assignment:
+        """Officer ``i``'s current posting."""
+        f = self.force
+        return Assignment(Tier(int(f.tier[i])), int(f.post_cell[i]), int(f.precinct[i]),
+                          int(f.community[i]), int(f.area[i]))
+
+    def repost(self, i: int, a: Assignment, reason: str) -> None:
+        """Move officer ``i`` to a new posting now (logged; the officer is never lost).
+
+        Residents of a community the officer leaves lose the familiarity they had with them
+        (in proportion to the community officers who stay).
+        """
+        f = self.force
+        old = self.assignment_of(i)
+        if old.tier == Tier.COMMUNITY and old.community >= 0 and old.community != a.community:
+            stay = int(np.sum((f.tier == Tier.COMMUNITY) & (f.community == old.community))) - 1
+            r = self.residents
+            mask = r.community == old.community
+            r.familiarity[mask] *= stay / (stay + 1)
+        self.apply_assignment(i, a, t=self.now)
+        if not OfficerState(int(f.state[i])).committed:
+            self.move_officer(i, a.post_cell)
+        self.log_allocation(i, old, a, reason)
+
+    def log_allocation(self, i: int, old: Assignment | None, new: Assignment,
+                       reason: str) -> None:
+        """Record a posting in the ``allocations`` table."""
+        self.allocations.append({
+            "day": self.now / MIN_PER_DAY, "officer_id": self.officers[i].unique_id
+            if hasattr(self, "officers") else -1, "officer_index": i, "reason": reason,
+            "from_tier": Tier(old.tier).label if old else "",
+            "from_community": old.community if old else -1,
+            "from_precinct": old.precinct if old else -1,
+            "to_tier": Tier(new.tier).label, "to_community": new.community,
+            "to_precinct": new.precinct,
+        })
+
+    def add_patrol_areas(self, areas: list[np.ndarray]) -> int:
+        """Add patrol areas (e.g. grids); return the id of the first new one."""
+        first = len(self.patrol_areas)
+        self.set_patrol_areas(self.patrol_areas + list(areas))
+        return first
 
     def hq_assignment(self) -> Assignment:
         """An HQ posting: patrols the whole city."""
@@ -311,7 +363,9 @@ class PoliceModel(Model):
         """Add an hour of visible patrol, and community officers' household contacts."""
         f = self.force
         res = self.config.residents
-        weight = np.where(f.vehicle[idx], res.vehicle_visibility, 1.0)
+        # Community officers patrol on foot whatever they respond with.
+        on_foot = ~f.vehicle[idx] | (f.tier[idx] == Tier.COMMUNITY)
+        weight = np.where(on_foot, 1.0, res.vehicle_visibility)
         np.add.at(self.presence, cells, weight)
         local = idx[(f.tier[idx] == Tier.COMMUNITY) & (f.community[idx] >= 0)]
         np.add.at(self.contacts_due, f.community[local], res.contacts_per_hour)
@@ -389,7 +443,30 @@ class PoliceModel(Model):
 
     def extra_tables(self) -> dict[str, object]:
         """The residents snapshot table."""
-        return {"residents": self.residents.frame(self.layout)}
+        import pandas as pd
+
+        alloc = pd.DataFrame(self.allocations)
+        if not alloc.empty:
+            ids = np.array([o.unique_id for o in self.officers])
+            alloc["officer_id"] = ids[alloc["officer_index"].to_numpy()]
+        return {"residents": self.residents.frame(self.layout), "allocations": alloc,
+                "officers": self.officer_frame()}
+
+    def officer_frame(self) -> object:
+        """One row per officer: posting, equipment, skill, cases and time use (minutes)."""
+        import pandas as pd
+
+        f = self.force
+        st = f.flush(self.now)
+        df = pd.DataFrame({
+            "officer_id": [o.unique_id for o in self.officers],
+            "tier": [Tier(int(t)).label for t in f.tier],
+            "precinct": f.precinct, "community": f.community, "sworn": f.sworn,
+            "vehicle": f.vehicle, "skill": f.skill, "cases": f.cases,
+        })
+        for s_ in OfficerState:
+            df[f"minutes_{s_.label}"] = st[:, int(s_)]
+        return df
 
     def finish(self) -> None:
         """Close the books at the current time (state times, the current day)."""

@@ -413,9 +413,55 @@ class ResidentsConfig:
 
 @dataclass(frozen=True)
 class StrategyConfig:
-    """Which sinking strategy organises the force."""
+    """Which sinking strategy organises the force, and its parameters."""
 
-    name: str = param("centralized", "-", "Registered strategy name.")
+    name: str = param("centralized", "-", "Registered strategy name (see `grassroots scenarios`).")
+    sink_fraction: float = param(
+        0.5, "-", "Share of HQ officers moved down (MPS 2022: stations >= 40% of the force).",
+        lo=0, hi=1,
+    )
+    sink_per_quarter: float = param(
+        0.0, "-", "Gradual sinking: share of HQ officers moved per quarter; 0 = all at once.",
+        lo=0, hi=1,
+    )
+    community_share: float = param(
+        0.4, "-", "Share of station officers posted to communities or grids (MPS 2022: "
+        "community officers >= 40% of station police).", lo=0, hi=1,
+    )
+    equipment_follows: bool = param(
+        True, "-", "Vehicles follow officers down (resource tilt); false: sunk officers walk."
+    )
+    tech: bool = param(False, "-", "Add the smart-policing layer to any strategy.")
+    tech_hops: int = param(0, "-", "Relay hops with the platform: direct dispatch (Zhuhai).",
+                           lo=0, hi=10)
+    tech_handling_factor: float = param(
+        0.6, "-", "Call handling time with the platform relative to without (assumption).",
+        lo=0, hi=1,
+    )
+    tech_clearance_bonus: float = param(
+        0.3, "logit", "Clearance log-odds from data sharing (assumption).", lo=0, hi=5
+    )
+    patrol_focus: float = param(
+        1.0, "-", "Predictive patrol: patrol weight proportional to risk^focus (hot-spot "
+        "policing, Braga et al. 2019).", lo=0, hi=5,
+    )
+    grid_households: float = param(
+        300.0, "households", "Households per grid (Yangjiang scheme: 150-500).", lo=1
+    )
+    household_size: float = param(2.8, "persons", "Persons per household (census).", lo=0.1)
+    grid_fallback: bool = param(
+        True, "-", "Routine calls go to other units when the grid officer is busy."
+    )
+    eval_period_days: int = param(
+        90, "d", "Adaptive: evaluate every quarter (the essay's regular evaluation).", lo=1
+    )
+    adaptive_max_moves: int = param(
+        4, "officers", "Adaptive: most officers re-posted per evaluation.", lo=0
+    )
+    rotation_days: int = param(0, "d", "Rotation (轮岗) period; 0 = no rotation.", lo=0)
+    rotation_share: float = param(
+        0.25, "-", "Share of community officers rotated each period.", lo=0, hi=1
+    )
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,10 @@ class Strategy:
         """Relay hops between the call centre and the assigned unit."""
         return self.scenario.dispatch.hops
 
+    def handling_factor(self) -> float:
+        """Call-handling time relative to ``dispatch.call_handling_min`` (default 1)."""
+        return 1.0
+
     def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
         """Which of the available ``candidates`` (officer indices) may take incident ``row``."""
         return np.ones(candidates.size, dtype=bool)

@@ -1,14 +1,304 @@
-"""Built-in sinking strategies (registered on import)."""
+"""Built-in sinking strategies (registered on import).
+
+All built-ins share one mechanism for moving people, :class:`Sinking`: officers keep their
+identity, and a fixed random order (from the strategy stream) decides *who* moves, so a larger
+``sink_fraction`` — or the next step of a gradual schedule — moves the same officers plus
+some more. Officers are never created or lost: every re-posting goes through
+:meth:`sim.model.PoliceModel.repost` and is logged in the ``allocations`` table.
+
+* ``centralized`` — the baseline: the force as configured (half at HQ), long chain.
+* ``station`` — ``sink_fraction`` of HQ officers move to stations; stations dispatch (one hop
+  fewer).
+* ``community`` — as station, then ``community_share`` of station officers go to community
+  posts: foot patrol and household visits in their community, first response to local calls.
+* ``grid`` — as station, then ``community_share`` of station officers (auxiliaries first)
+  each take responsibility for small grids of about ``grid_households`` households; routine
+  calls are handled in-grid, emergencies and urgent calls by station vehicles.
+* ``smart`` — the information platform on the configured force: direct dispatch, shorter
+  call handling, predictive (risk-weighted) patrol, data sharing for clearance. The same layer
+  is added to any strategy with ``tech = true``.
+* ``adaptive`` — community sinking plus an evaluation every ``eval_period_days``: community
+  officers move from the best-served to the worst-served communities.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.enums import Priority, Tier
+from sim.force import Assignment
 from sim.strategies.base import Strategy
 from sim.strategies.registry import register_strategy
 
+if TYPE_CHECKING:
+    from sim.model import PoliceModel
+
+QUARTER_DAYS = 91
+
+
+class Sinking(Strategy):
+    """Shared machinery: configured force, optional sinking, tech layer, rotation."""
+
+    sinks_to_station = False
+    local_tier: Tier | None = None  # tier posted below stations (community or grid)
+
+    def __init__(self, scenario) -> None:  # noqa: ANN001 - Scenario, avoids import cycle
+        super().__init__(scenario)
+        self.cfg = scenario.strategy
+        self.base: list[Assignment] = []
+        self.hq_order: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.local_order: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.applied_fraction = 0.0
+
+    # -- who moves --------------------------------------------------------------------------
+    def current_fraction(self, day: int) -> float:
+        """Share of HQ officers sunk on ``day`` (a step schedule if gradual)."""
+        if not self.sinks_to_station:
+            return 0.0
+        step = self.cfg.sink_per_quarter
+        if step <= 0:
+            return self.cfg.sink_fraction
+        return min(self.cfg.sink_fraction, step * (day // QUARTER_DAYS + 1))
+
+    def organise(self, model: PoliceModel) -> list[Assignment]:
+        """The configured force, then sinking at the fraction due on day 0."""
+        self.base = super().organise(model)
+        rng = model.streams.strategy
+        tiers = np.array([a.tier for a in self.base])
+        self.hq_order = rng.permutation(np.flatnonzero(tiers == Tier.HQ))
+        # Auxiliaries first for grids (the "1+1+N" grid head), then a random order.
+        below = rng.permutation(len(self.base))
+        if self.local_tier is not None and isinstance(self, Grid):
+            below = below[np.argsort(model.force.sworn[below], kind="stable")]
+        self.local_order = below
+        self.prepare(model)
+        self.applied_fraction = self.current_fraction(0)
+        return self.target(model, self.applied_fraction)
+
+    def prepare(self, model: PoliceModel) -> None:
+        """Hook for strategies that need extra structure (e.g. grids) before posting."""
+
+    def target(self, model: PoliceModel, fraction: float) -> list[Assignment]:
+        """Assignments of every officer when ``fraction`` of HQ officers have sunk."""
+        out = list(self.base)
+        n_sink = int(round(fraction * self.hq_order.size))
+        n_prec = model.layout.n_precincts
+        for k, i in enumerate(self.hq_order[:n_sink].tolist()):
+            out[i] = model.station_assignment(k % n_prec)
+        if self.local_tier is not None:
+            station = [i for i in self.local_order.tolist() if out[i].tier == Tier.STATION]
+            n_local = int(round(self.cfg.community_share * len(station)))
+            for k, i in enumerate(station[:n_local]):
+                out[i] = self.local_assignment(model, k, out[i])
+        return out
+
+    def local_assignment(self, model: PoliceModel, k: int, current: Assignment) -> Assignment:
+        """The ``k``-th posting below the stations (community posts by population)."""
+        order = model.communities_by_population()
+        return model.community_assignment(int(order[k % order.size]))
+
+    # -- dispatch ---------------------------------------------------------------------------
+    def chain_hops(self, priority: Priority) -> int:
+        """Stations dispatch themselves after sinking (one hop fewer); the platform sends
+        calls straight to the unit."""
+        if self.cfg.tech:
+            return self.cfg.tech_hops
+        hops = self.scenario.dispatch.hops
+        return max(hops - 1, 0) if self.sinks_to_station else hops
+
+    def handling_factor(self) -> float:
+        """The platform shortens call handling."""
+        return self.cfg.tech_handling_factor if self.cfg.tech else 1.0
+
+    def clearance_bonus(self, model: PoliceModel) -> float:
+        """Data sharing adds to clearance."""
+        return self.cfg.tech_clearance_bonus if self.cfg.tech else 0.0
+
+    def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
+        """Community officers are first responders in their own community; with a vehicle
+        they also back up the rest of their precinct."""
+        f = model.force
+        local = f.tier[candidates] == Tier.COMMUNITY
+        own = f.community[candidates] == model.log.community[row]
+        near = f.vehicle[candidates] & (f.precinct[candidates] == model.log.precinct[row])
+        return ~local | own | near
+
+    # -- patrol -----------------------------------------------------------------------------
+    def patrol_weights(self, model: PoliceModel, cells: np.ndarray) -> np.ndarray:
+        """Predictive patrol towards risk with the platform; uniform otherwise."""
+        if self.cfg.tech:
+            return model.layout.risk[cells] ** self.cfg.patrol_focus
+        return np.ones(cells.size)
+
+    # -- over time --------------------------------------------------------------------------
+    def on_day(self, model: PoliceModel, day: int) -> None:
+        """Gradual sinking and rotation."""
+        due = self.current_fraction(day)
+        if due != self.applied_fraction:
+            self.applied_fraction = due
+            self.apply(model, self.target(model, due), reason="schedule")
+        if self.cfg.rotation_days and day % self.cfg.rotation_days == 0:
+            self.rotate(model)
+
+    def apply(self, model: PoliceModel, assignments: list[Assignment], reason: str) -> None:
+        """Re-post every officer whose assignment differs from ``assignments``."""
+        f = model.force
+        for i, a in enumerate(assignments):
+            if (f.tier[i], f.post_cell[i], f.area[i]) != (a.tier, a.post_cell, a.area):
+                model.repost(i, a, reason)
+
+    def rotate(self, model: PoliceModel) -> None:
+        """Rotation (轮岗): a random share of community officers swap communities in a cycle."""
+        f = model.force
+        local = np.flatnonzero(f.tier == Tier.COMMUNITY)
+        k = int(round(self.cfg.rotation_share * local.size))
+        if k < 2:
+            return
+        movers = model.streams.strategy.choice(local, size=k, replace=False)
+        posts = [model.assignment_of(int(i)) for i in movers]
+        for i, a in zip(movers.tolist(), posts[1:] + posts[:1], strict=True):
+            model.repost(i, a, "rotation")
+
 
 @register_strategy
-class Centralized(Strategy):
+class Centralized(Sinking):
     """Baseline: capacity held at HQ, every call relayed down the chain from the HQ centre."""
 
     name = "centralized"
     description = "Most capacity at HQ; all dispatch through the HQ command centre."
+
+
+@register_strategy
+class Station(Sinking):
+    """Streamline HQ, strengthen stations (精简机关、充实基层)."""
+
+    name = "station"
+    description = "sink_fraction of HQ officers moved to stations; stations dispatch."
+    sinks_to_station = True
+
+
+@register_strategy
+class Community(Sinking):
+    """Community policing (社区警务): officers posted to community posts."""
+
+    name = "community"
+    description = "Station sinking plus community posts: foot patrol, visits, local response."
+    sinks_to_station = True
+    local_tier = Tier.COMMUNITY
+
+
+@register_strategy
+class Grid(Sinking):
+    """Grid management (网格化管理): small grids, each with a responsible officer."""
+
+    name = "grid"
+    description = "Grids of ~grid_households households, each with a responsible officer."
+    sinks_to_station = True
+    local_tier = Tier.COMMUNITY
+
+    def prepare(self, model: PoliceModel) -> None:
+        """Cut every community into square grids of about ``grid_households`` households."""
+        lay = model.layout
+        households_per_cell = lay.population.mean() / self.cfg.household_size
+        side = max(1, int(round(np.sqrt(self.cfg.grid_households /
+                                        max(households_per_cell, 1e-9)))))
+        x, y = lay.xy(np.arange(lay.n_cells))
+        key = lay.community * 1_000_000 + (x // side) * 1000 + (y // side)
+        _, grid_of_cell = np.unique(key, return_inverse=True)
+        self.grid_of_cell = grid_of_cell
+        areas = [np.flatnonzero(grid_of_cell == g) for g in range(grid_of_cell.max() + 1)]
+        grid_comm = np.array([lay.community[a[0]] for a in areas])
+        # Grids of the most populous communities first, so officers cover people first.
+        pop = np.array([lay.population[a].sum() for a in areas])
+        self.grid_order = np.lexsort((np.arange(pop.size), -pop))
+        self.grid_comm = grid_comm
+        self.first_area = model.add_patrol_areas(areas)
+
+    def local_assignment(self, model: PoliceModel, k: int, current: Assignment) -> Assignment:
+        """The ``k``-th grid officer takes the ``k``-th most populous grid."""
+        g = int(self.grid_order[k % self.grid_order.size])
+        comm = int(self.grid_comm[g])
+        base = model.community_assignment(comm)
+        return Assignment(Tier.COMMUNITY, base.post_cell, base.precinct, comm,
+                          self.first_area + g)
+
+    def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
+        """Routine calls: the grid's own officer (or, as fallback, vehicles); urgent and
+        emergency calls: vehicles only."""
+        f = model.force
+        grid_officer = f.tier[candidates] == Tier.COMMUNITY
+        if int(model.log.priority[row]) != Priority.ROUTINE:
+            return ~grid_officer & f.vehicle[candidates]
+        own = f.area[candidates] == self.first_area + self.grid_of_cell[model.log.cell[row]]
+        if self.cfg.grid_fallback:
+            return np.where(grid_officer, own, f.vehicle[candidates])
+        return grid_officer & own
+
+
+@register_strategy
+class Smart(Sinking):
+    """Technology-enabled policing (科技强警) on the configured force."""
+
+    name = "smart"
+    description = "Information platform: direct dispatch, predictive patrol, data sharing."
+
+    def __init__(self, scenario) -> None:  # noqa: ANN001
+        super().__init__(scenario)
+        import dataclasses
+
+        self.cfg = dataclasses.replace(scenario.strategy, tech=True)
+
+
+@register_strategy
+class Adaptive(Community):
+    """Evaluate regularly and keep improving (效果评估与持续改进)."""
+
+    name = "adaptive"
+    description = "Community sinking; every eval period officers move to the worst communities."
+
+    def on_day(self, model: PoliceModel, day: int) -> None:
+        """Evaluate every ``eval_period_days`` and re-post towards the worst communities."""
+        super().on_day(model, day)
+        period = self.cfg.eval_period_days
+        if day > 0 and day % period == 0:
+            self.rebalance(model, day, period)
+
+    def scores(self, model: PoliceModel, day: int, period: int) -> np.ndarray:
+        """Need of each community: mean response time of the period relative to the city
+        mean, plus the satisfaction shortfall (higher = worse served)."""
+        log = model.log
+        n = model.layout.n_communities
+        t0 = (day - period) * 1440.0
+        arrive = log.column("t_arrive")
+        sel = np.flatnonzero(arrive >= t0)
+        rt = arrive[sel] - log.t_report[sel]
+        comm = log.community[sel]
+        total = np.bincount(comm, weights=rt, minlength=n)
+        count = np.bincount(comm, minlength=n)
+        mean_rt = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        city = np.nanmean(mean_rt) if np.isfinite(mean_rt).any() else 1.0
+        rel = np.nan_to_num(mean_rt / city, nan=1.0)
+        sat = np.nan_to_num(model.residents.by_community("satisfaction"), nan=0.0)
+        return rel + (sat.mean() - sat)
+
+    def rebalance(self, model: PoliceModel, day: int, period: int) -> None:
+        """Move up to ``adaptive_max_moves`` community officers from best to worst served."""
+        f = model.force
+        need = self.scores(model, day, period)
+        order = np.argsort(need, kind="stable")  # best first
+        for _ in range(self.cfg.adaptive_max_moves):
+            counts = np.bincount(f.community[f.tier == Tier.COMMUNITY],
+                                 minlength=need.size)
+            donors = [c for c in order if counts[c] >= 2 or (counts[c] == 1 and
+                                                               need[c] < np.median(need))]
+            if not donors:
+                return
+            worst, best = int(order[-1]), int(donors[0])
+            if worst == best or need[worst] - need[best] <= 0.05:
+                return
+            i = int(np.flatnonzero((f.tier == Tier.COMMUNITY) & (f.community == best))[0])
+            model.repost(i, model.community_assignment(worst), "evaluation")
+            need[worst] -= (need[worst] - need[best]) / 2
+            order = np.argsort(need, kind="stable")
