@@ -6,4 +6,6 @@ from agents.officer import Officer
 from agents.post import Post
 from agents.resident import Resident
 
-__all__ = ["Incident", "Officer", "OfficerState", "Post", "PostKind", "Priority", "Resident", "Tier"]
+__all__ = [
+    "Incident", "Officer", "OfficerState", "Post", "PostKind", "Priority", "Resident", "Tier",
+]

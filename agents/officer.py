@@ -35,7 +35,7 @@ class Officer(CellAgent):
         self.cell = cell
 
     @property
-    def _force(self):  # noqa: ANN202 - internal accessor
+    def _force(self):
         return self.model.force
 
     @property

@@ -65,13 +65,13 @@ def run_case(name: str) -> dict:
     }
 
 
-def _count_events(model) -> object:  # noqa: ANN001
+def _count_events(model) -> object:
     """Count executed events by wrapping the model's event-list pop."""
     counter = {"n": 0}
     ev = model._event_list  # measurement only: Mesa exposes no event counter
     original = ev.pop_event
 
-    def pop_event():  # noqa: ANN202
+    def pop_event():
         counter["n"] += 1
         return original()
 
@@ -89,13 +89,13 @@ def bare_queue(n_calls: int, c: int = 15, seed: int = 1) -> dict:
     units = simpy.Resource(env, capacity=c)
     waits: list[float] = []
 
-    def call(env, arrival):  # noqa: ANN001, ANN202
+    def call(env, arrival):
         with units.request() as req:
             yield req
             waits.append(env.now - arrival)
             yield env.timeout(rng.exponential(40.0))
 
-    def source(env):  # noqa: ANN001, ANN202
+    def source(env):
         for _ in range(n_calls):
             yield env.timeout(rng.exponential(1440.0 / 150))
             env.process(call(env, env.now))

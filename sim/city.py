@@ -171,7 +171,7 @@ def _risk(population: np.ndarray, cfg: CityConfig,
     base = (population + 1e-9) * rng.lognormal(0.0, 0.5, n)
     n_hot = int(round(cfg.hotspot_cell_share * n))
     hotspot = np.zeros(n, dtype=bool)
-    if n_hot == 0 or n_hot == n or cfg.hotspot_incident_share in (0.0, 1.0) and n_hot == 0:
+    if n_hot == 0 or n_hot == n or (cfg.hotspot_incident_share in (0.0, 1.0) and n_hot == 0):
         return base / base.sum(), hotspot
     hot = rng.choice(n, size=n_hot, replace=False, p=base / base.sum())
     hotspot[hot] = True

@@ -90,8 +90,9 @@ class Residents:
 
     # -- mechanisms -------------------------------------------------------------------------
     def experience(self, victim: int, score: float) -> None:
-        """Apply one response experience (score in -1..1) to a victim and, attenuated, to
-        their network neighbours.
+        """Apply a response experience (score in -1..1) to a victim and their neighbours.
+
+        Neighbours in the social network receive it attenuated by ``word_of_mouth``.
         """
         cfg = self.cfg
         if victim < 0 or not cfg.experience:
@@ -163,8 +164,11 @@ class Residents:
 
 def _place(n: int, population: np.ndarray, community: np.ndarray,
            rng: np.random.Generator) -> np.ndarray:
-    """Home cells of ``n`` residents, proportional to population, grouped by community
-    and then by cell (so both a cell's and a community's residents are contiguous)."""
+    """Home cells of ``n`` residents, proportional to population.
+
+    Residents are grouped by community and then by cell, so that both a cell's and a
+    community's residents are contiguous.
+    """
     if n == 0 or population.sum() <= 0:
         return np.zeros(0, dtype=np.int64)
     counts = rng.multinomial(n, population / population.sum())

@@ -44,7 +44,7 @@ class Sinking(Strategy):
     sinks_to_station = False
     local_tier: Tier | None = None  # tier posted below stations (community or grid)
 
-    def __init__(self, scenario) -> None:  # noqa: ANN001 - Scenario, avoids import cycle
+    def __init__(self, scenario) -> None:
         super().__init__(scenario)
         self.cfg = scenario.strategy
         self.base: list[Assignment] = []
@@ -102,7 +102,8 @@ class Sinking(Strategy):
     # -- dispatch ---------------------------------------------------------------------------
     def chain_hops(self, priority: Priority) -> int:
         """Stations dispatch themselves after sinking (one hop fewer); the platform sends
-        calls straight to the unit."""
+        calls straight to the unit.
+        """
         if self.cfg.tech:
             return self.cfg.tech_hops
         hops = self.scenario.dispatch.hops
@@ -118,7 +119,8 @@ class Sinking(Strategy):
 
     def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
         """Community officers are first responders in their own community; with a vehicle
-        they also back up the rest of their precinct."""
+        they also back up the rest of their precinct.
+        """
         f = model.force
         local = f.tier[candidates] == Tier.COMMUNITY
         own = f.community[candidates] == model.log.community[row]
@@ -226,7 +228,8 @@ class Grid(Sinking):
 
     def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
         """Routine calls: the grid's own officer (or, as fallback, vehicles); urgent and
-        emergency calls: vehicles only."""
+        emergency calls: vehicles only.
+        """
         f = model.force
         grid_officer = f.tier[candidates] == Tier.COMMUNITY
         if int(model.log.priority[row]) != Priority.ROUTINE:
@@ -244,7 +247,7 @@ class Smart(Sinking):
     name = "smart"
     description = "Information platform: direct dispatch, predictive patrol, data sharing."
 
-    def __init__(self, scenario) -> None:  # noqa: ANN001
+    def __init__(self, scenario) -> None:
         super().__init__(scenario)
         import dataclasses
 
@@ -267,7 +270,8 @@ class Adaptive(Community):
 
     def scores(self, model: PoliceModel, day: int, period: int) -> np.ndarray:
         """Need of each community: mean response time of the period relative to the city
-        mean, plus the satisfaction shortfall (higher = worse served)."""
+        mean, plus the satisfaction shortfall (higher = worse served).
+        """
         log = model.log
         n = model.layout.n_communities
         t0 = (day - period) * 1440.0
