@@ -61,7 +61,7 @@ class CityConfig:
     )
     precincts_x: int = param(2, "-", "Station precincts across (4 stations; assumption).", lo=1)
     precincts_y: int = param(2, "-", "Station precincts down.", lo=1)
-    hq_x: float = param(0.5, "-", "HQ position as a fraction of the width (city centre).", lo=0, hi=1)
+    hq_x: float = param(0.5, "-", "HQ position as a fraction of the width (centre).", lo=0, hi=1)
     hq_y: float = param(0.5, "-", "HQ position as a fraction of the height.", lo=0, hi=1)
     population: int = param(
         100_000, "persons", "Urban district of 100k: 4,000 per km^2 (assumption).", lo=0

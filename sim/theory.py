@@ -74,8 +74,8 @@ __all__ = [
 QUEUE_MODES = ("loss", "infinite")
 """Accepted values of the hypercube ``queue`` argument."""
 
-MAX_HYPERCUBE_UNITS = 16
-"""Largest number of units the exact hypercube solver accepts (``2**16`` states)."""
+MAX_HYPERCUBE_UNITS = 12
+"""Largest number of units the exact solver accepts (``2**12`` states; direct LU fill-in grows fast)."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -101,9 +101,7 @@ class Sinking(Strategy):
 
     # -- dispatch ---------------------------------------------------------------------------
     def chain_hops(self, priority: Priority) -> int:
-        """Stations dispatch themselves after sinking (one hop fewer); the platform sends
-        calls straight to the unit.
-        """
+        """Relay hops: one fewer once stations dispatch; the platform's own with tech."""
         if self.cfg.tech:
             return self.cfg.tech_hops
         hops = self.scenario.dispatch.hops
@@ -118,9 +116,7 @@ class Sinking(Strategy):
         return self.cfg.tech_clearance_bonus if self.cfg.tech else 0.0
 
     def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
-        """Community officers are first responders in their own community; with a vehicle
-        they also back up the rest of their precinct.
-        """
+        """Community officers answer in their community, and in their precinct by car."""
         f = model.force
         local = f.tier[candidates] == Tier.COMMUNITY
         own = f.community[candidates] == model.log.community[row]
@@ -227,9 +223,7 @@ class Grid(Sinking):
                           self.first_area + g)
 
     def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
-        """Routine calls: the grid's own officer (or, as fallback, vehicles); urgent and
-        emergency calls: vehicles only.
-        """
+        """Routine calls go to the grid's officer (fallback: vehicles), others to vehicles."""
         f = model.force
         grid_officer = f.tier[candidates] == Tier.COMMUNITY
         if int(model.log.priority[row]) != Priority.ROUTINE:
@@ -269,8 +263,10 @@ class Adaptive(Community):
             self.rebalance(model, day, period)
 
     def scores(self, model: PoliceModel, day: int, period: int) -> np.ndarray:
-        """Need of each community: mean response time of the period relative to the city
-        mean, plus the satisfaction shortfall (higher = worse served).
+        """Need of each community (higher = worse served).
+
+        The period's mean response time relative to the city mean, plus the satisfaction
+        shortfall relative to the city mean.
         """
         log = model.log
         n = model.layout.n_communities
