@@ -102,3 +102,33 @@ def iter_params(obj: Any, prefix: str = "") -> list[tuple[str, Any, ParamInfo]]:
             if info is not None:
                 out.append((name, value, info))
     return out
+
+
+def markdown_table(obj: Any) -> str:
+    """Render every parameter of a scenario as a Markdown table.
+
+    Columns: name, unit, default, range, justification. ``docs/ODD.md`` embeds this output
+    and a test keeps the two identical.
+
+    Args:
+        obj: A scenario (or section) instance, usually the defaults.
+
+    Returns:
+        The table as Markdown text ending with a newline.
+    """
+    lines = ["| parameter | unit | default | range | justification |",
+             "|---|---|---|---|---|"]
+    for name, value, info in iter_params(obj):
+        if info.choices:
+            rng = " / ".join(info.choices)
+        elif isinstance(value, bool):
+            rng = "true / false"
+        else:
+            lo = "" if info.lo is None else f"{info.lo:g}"
+            hi = "" if info.hi is None else f"{info.hi:g}"
+            rng = f"{lo} .. {hi}" if (lo or hi) else ""
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value).lower() \
+            if isinstance(value, bool) else str(value)
+        why = info.why.replace("|", "/")
+        lines.append(f"| `{name}` | {info.unit} | {shown} | {rng} | {why} |")
+    return "\n".join(lines) + "\n"
