@@ -48,7 +48,7 @@ class CityConfig:
     """The grid city: size, communities, precincts, population, risk and streets."""
 
     width: int = param(40, "cells", "40 x 125 m = 5 km square city district (assumption).", lo=1)
-    height: int = param(40, "cells", "As width.", lo=1)
+    height: int = param(40, "cells", "Square city by default (see width).", lo=1)
     cell_size_m: float = param(
         125.0, "m", "A city block; 100-250 m in the literature's grid models.", lo=1
     )

@@ -75,7 +75,7 @@ QUEUE_MODES = ("loss", "infinite")
 """Accepted values of the hypercube ``queue`` argument."""
 
 MAX_HYPERCUBE_UNITS = 12
-"""Largest number of units the exact solver accepts (``2**12`` states; direct LU fill-in grows fast)."""
+"""Largest number of units the exact solver accepts (``2**12`` states; LU fill-in grows fast)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,14 +439,18 @@ class HypercubeModel:
     (``queue="infinite"``). The infinite queue requires equal service rates, complete
     preference lists and ``sum(lam) < N mu``.
 
+    The inputs are validated on construction and kept as given; validated copies are held in
+    private fields.
+
     Attributes:
         lam: Shape ``(J,)`` call rate of each atom.
         mu: Shape ``(N,)`` service rate of each unit (a scalar is broadcast to all ``N``
-            units, where ``N`` is inferred from the preference lists and ``travel``).
+            units, where ``N`` is inferred from ``travel`` or else the preference lists).
         preference: ``J`` lists of unit indices in dispatch order; a list may be a subset.
         travel: Optional ``(N, J)`` mean travel time or distance from unit ``n``, at its home
             location, to atom ``j``.
         queue: ``"loss"`` or ``"infinite"``.
+        n_units: Number of units ``N`` (derived).
     """
 
     lam: npt.ArrayLike
@@ -455,6 +459,10 @@ class HypercubeModel:
     travel: npt.ArrayLike | None = None
     queue: str = "loss"
     n_units: int = field(init=False)
+    _lam: np.ndarray = field(init=False, repr=False)
+    _mu: np.ndarray = field(init=False, repr=False)
+    _prefs: list[tuple[int, ...]] = field(init=False, repr=False)
+    _travel: np.ndarray | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         lam = _as_rates(self.lam, "lam", allow_zero=True)
@@ -463,32 +471,33 @@ class HypercubeModel:
         mu = np.broadcast_to(_as_rates(self.mu, "mu"), (n_units,)).astype(float)
         travel = None if self.travel is None else np.asarray(self.travel, dtype=float)
         _validate_model(lam, mu, prefs, travel, self.queue)
-        for name, value in (("lam", lam), ("mu", mu), ("preference", prefs)):
+        normalised = {"n_units": n_units, "_lam": lam, "_mu": mu, "_prefs": prefs}
+        for name, value in (*normalised.items(), ("_travel", travel)):
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "travel", travel)
-        object.__setattr__(self, "n_units", n_units)
 
     def solve(self) -> HypercubeResult:
         """Solve the balance equations exactly and return the steady-state results."""
-        dispatch = _dispatch_table(self.preference, self.n_units)
-        probs = _stationary(_generator(self.lam, self.mu, dispatch, self.n_units))
+        lam, n_units = self._lam, self.n_units
+        dispatch = _dispatch_table(self._prefs, n_units)
+        probs = _stationary(_generator(lam, self._mu, dispatch, n_units))
         queue_stats = (0.0, 0.0, 0.0)
         if self.queue == "infinite":
-            probs, queue_stats = _add_queue_tail(probs, float(self.lam.sum()), self.mu[0])
-        rates = _served_rates(self.lam, dispatch, probs, self.n_units)
+            probs, queue_stats = _add_queue_tail(probs, float(lam.sum()), float(self._mu[0]))
+        rates = _served_rates(lam, dispatch, probs, n_units)
         if self.queue == "infinite":  # queued calls go to the first unit to free: uniform
-            rates += np.tile(self.lam * probs[-1] / self.n_units, (self.n_units, 1))
+            rates += np.tile(lam * probs[-1] / n_units, (n_units, 1))
         return self._result(probs, rates, queue_stats)
 
     def _result(
         self, probs: np.ndarray, rates: np.ndarray, queue_stats: tuple[float, float, float]
     ) -> HypercubeResult:
         """Assemble a :class:`HypercubeResult` from state probabilities and dispatch rates."""
-        total = float(self.lam.sum())
+        total = float(self._lam.sum())
         served = float(rates.sum())
         fractions = rates / served if served > 0 else np.zeros_like(rates)
-        first = np.array([p[0] for p in self.preference])
+        first = np.array([p[0] for p in self._prefs])
         interdistrict = 1.0 - float(fractions[first, np.arange(first.size)].sum())
+        travel_mean, travel_atom, travel_unit = _travel_stats(fractions, self._travel)
         return HypercubeResult(
             queue=self.queue,
             probabilities=probs,
@@ -499,7 +508,9 @@ class HypercubeModel:
             mean_queue_length=queue_stats[1],
             mean_wait=queue_stats[2],
             fraction_interdistrict=interdistrict if served > 0 else 0.0,
-            **_travel_stats(fractions, self.travel),
+            mean_travel=travel_mean,
+            mean_travel_per_atom=travel_atom,
+            mean_travel_per_unit=travel_unit,
         )
 
 
@@ -597,7 +608,10 @@ def _validate_infinite(lam: np.ndarray, mu: np.ndarray, prefs: list[tuple[int, .
 def _popcounts(n_units: int) -> np.ndarray:
     """Return the number of set bits of every state ``0..2**N - 1``."""
     states = np.arange(1 << n_units)
-    return sum((states >> n) & 1 for n in range(n_units))
+    counts = np.zeros_like(states)
+    for n in range(n_units):
+        counts += (states >> n) & 1
+    return counts
 
 
 def _dispatch_table(prefs: list[tuple[int, ...]], n_units: int) -> np.ndarray:
@@ -676,19 +690,17 @@ def _workloads(probs: np.ndarray, n_units: int) -> np.ndarray:
     return np.array([probs[((states >> n) & 1) == 1].sum() for n in range(n_units)])
 
 
-def _travel_stats(fractions: np.ndarray, travel: np.ndarray | None) -> dict:
-    """Return mean travel overall, per atom and per unit (empty dict without travel)."""
+def _travel_stats(
+    fractions: np.ndarray, travel: np.ndarray | None
+) -> tuple[float | None, np.ndarray | None, np.ndarray | None]:
+    """Return mean travel overall, per atom and per unit (all ``None`` without travel)."""
     if travel is None:
-        return {}
+        return None, None, None
     weighted = fractions * travel
     with np.errstate(invalid="ignore", divide="ignore"):
         per_atom = weighted.sum(axis=0) / fractions.sum(axis=0)
         per_unit = weighted.sum(axis=1) / fractions.sum(axis=1)
-    return {
-        "mean_travel": float(weighted.sum()),
-        "mean_travel_per_atom": per_atom,
-        "mean_travel_per_unit": per_unit,
-    }
+    return float(weighted.sum()), per_atom, per_unit
 
 
 # ---------------------------------------------------------------------------------------------
