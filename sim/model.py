@@ -62,10 +62,11 @@ class PoliceModel(Model):
     def build_city(self) -> None:
         """Lay out the city, the Mesa grid, the travel field and the posts."""
         self.layout: CityLayout = build_layout(self.config.city, self.streams.city)
+        self.load_data()
         self.grid = build_grid(self.layout, self.random)
         self.cells = [self.grid[tuple(int(v) for v in self.layout.xy(i))]
                       for i in range(self.layout.n_cells)]
-        self.travel = make_travel(self.layout)
+        self.travel = self.make_travel()
         lay = self.layout
         self.posts = [Post(self, self.cells[lay.hq_cell], PostKind.HQ, 0, lay.hq_cell, -1)]
         self.posts += [Post(self, self.cells[c], PostKind.STATION, k, int(c), k)
@@ -74,6 +75,35 @@ class PoliceModel(Model):
                             int(lay.precinct_of_community[k]))
                        for k, c in enumerate(lay.community_post_cells)]
         self.build_patrol_areas()
+
+    def load_data(self) -> None:
+        """Read recorded calls (replay or fit); their risk surface replaces the synthetic one."""
+        data = self.config.data
+        self.calls = None
+        self.fit = None
+        if not data.calls_file:
+            return
+        from sim.calls import fit_process, load_calls
+
+        lay = self.layout
+        self.calls = load_calls(data, self.config.city)
+        report_p = np.array([pc.report_prob for pc in self.priority_cfg])
+        res = self.config.residents
+        eta = res.near_repeat_eta if res.near_repeat else 0.0
+        self.fit = fit_process(self.calls, lay.n_cells, lay.width, lay.height, data, report_p,
+                               self_excitation=eta)
+        lay.risk = np.asarray(self.fit["risk"])
+        lay.hotspot = lay.risk >= np.quantile(lay.risk, 1 - self.config.city.hotspot_cell_share)
+
+    def make_travel(self) -> object:
+        """The travel field: the grid's streets, or a GraphML street network."""
+        if self.config.data.streets_graphml:
+            from sim.streets import load_graphml
+
+            field = load_graphml(self.config.data, self.config.city)
+            field.check_connected([self.layout.hq_cell])
+            return field
+        return make_travel(self.layout)
 
     def build_patrol_areas(self) -> None:
         """Patrol areas: 0 = the whole city, then one per precinct, then one per community."""
@@ -213,7 +243,6 @@ class PoliceModel(Model):
         self.resident_agents = [Resident(self, i, self.cells[c]) for i, c in enumerate(home)]
         self.presence = np.zeros(self.layout.n_cells)
         self.contacts_due = np.zeros(self.layout.n_communities)
-        self.excitation = np.zeros(self.layout.n_cells)
         self.outcomes.refresh_cooperation()
 
     def start_incidents(self) -> None:
@@ -221,11 +250,40 @@ class PoliceModel(Model):
         lay = self.layout
         expected = self.config.incidents.rate_per_1000_day * lay.population.sum() / 1000
         self.log = IncidentLog(int(expected * min(self.horizon_days, 400) * 1.1) + 16)
-        self.process = IncidentProcess(self.config.incidents, float(lay.population.sum()),
-                                       lay.risk, self.streams.incidents)
+        self.process = self.make_process()
         self.recorder = DailyRecorder(self)
         self._day_start = 0
+        self.excitation = self.stationary_excitation()
         self.draw_day(0)
+
+    def stationary_excitation(self) -> np.ndarray:
+        """Near-repeat excitation at its long-run level, so runs start without a burn-in.
+
+        With branching ratio ``eta`` the long-run rate is ``background / (1 - eta)``; the
+        excitation stock that releases ``eta`` times that each day is that over ``1 - decay``.
+        """
+        res = self.config.residents
+        n = self.layout.n_cells
+        if not res.near_repeat or res.near_repeat_eta == 0 or self.calls is not None and \
+                self.config.data.mode == "replay":
+            return np.zeros(n)
+        eta = res.near_repeat_eta
+        decay = np.exp(-1.0 / res.near_repeat_days)
+        background = self.process.daily_mean * self.process.risk
+        return eta * background / (1 - eta) / (1 - decay)
+
+    def make_process(self) -> IncidentProcess:
+        """Synthetic incidents, recorded calls replayed, or a process fitted to them."""
+        lay = self.layout
+        cfg = self.config.incidents
+        if self.calls is not None:
+            from sim.calls import FittedProcess, ReplayProcess
+
+            if self.config.data.mode == "replay":
+                return ReplayProcess(cfg, self.calls, lay.risk, self.streams.incidents)
+            return FittedProcess(cfg, self.fit, self.streams.incidents)
+        return IncidentProcess(cfg, float(lay.population.sum()), lay.risk,
+                               self.streams.incidents)
 
     # -- time -------------------------------------------------------------------------------
     @property
@@ -267,7 +325,7 @@ class PoliceModel(Model):
             return None
         return 1 - res.deterrence_max * (1 - np.exp(-self.presence / res.deterrence_half_hours))
 
-    def near_repeat(self, new_cells: np.ndarray) -> np.ndarray | None:
+    def near_repeat(self, new_cells: np.ndarray | None) -> np.ndarray | None:
         """Expected follow-on incidents per cell for the coming day (a discrete Hawkes kernel).
 
         Each incident adds ``eta`` expected follow-ons, released over time with mean delay
@@ -277,6 +335,8 @@ class PoliceModel(Model):
         if not res.near_repeat or res.near_repeat_eta == 0:
             return None
         decay = np.exp(-1.0 / res.near_repeat_days)
+        if new_cells is None:  # first day: release the initial (stationary) stock
+            return self.excitation * (1 - decay)
         lay = self.layout
         counts = np.bincount(new_cells, minlength=lay.n_cells).astype(float)
         if res.near_repeat_radius_cells > 0:
@@ -291,8 +351,7 @@ class PoliceModel(Model):
 
     def draw_day(self, day: int) -> None:
         """Draw and log one day's incidents; schedule the calls of those reported."""
-        recent = self.log.column("cell")[self._day_start:] if day > 0 else np.zeros(0, int)
-        extra = self.near_repeat(recent) if day > 0 else None
+        extra = self.near_repeat(self.log.column("cell")[self._day_start:] if day > 0 else None)
         self._day_start = self.log.n
         cols = self.process.draw_day(day, self.deterrence() if day > 0 else None, extra)
         lay = self.layout
@@ -302,8 +361,13 @@ class PoliceModel(Model):
                                                 cols["u_victim"])
         cols["t_report"] = cols["t_occur"] + self.process.report_delay(cols["in_progress"],
                                                                        cols["z_report"])
-        p_rep = self.outcomes.reporting_probability(cols["priority"], cols["victim"])
-        cols["reported"] = cols["u_report"] < p_rep
+        recorded = cols.pop("recorded", None)
+        if recorded is not None:  # replayed calls: reported, at the recorded time
+            cols["t_report"] = cols["t_occur"].copy()
+            cols["reported"] = recorded
+        else:
+            p_rep = self.outcomes.reporting_probability(cols["priority"], cols["victim"])
+            cols["reported"] = cols["u_report"] < p_rep
         rows = self.log.append(**cols)
         rep = rows[cols["reported"]]
         self.log.t_report[rows[~cols["reported"]]] = np.nan

@@ -465,6 +465,63 @@ class StrategyConfig:
 
 
 @dataclass(frozen=True)
+class DataConfig:
+    """Real data in: recorded calls for service (replay or fit) and a street network."""
+
+    calls_file: str = param(
+        "", "-", "CSV or Parquet of calls for service; empty = synthetic incidents. Relative "
+        "paths are read from the scenario file's folder.",
+    )
+    mode: str = param(
+        "replay", "-", "replay: the recorded calls are the incident stream; fit: estimate "
+        "risk, daily and weekly cycle and priority mix, then simulate.",
+        choices=("replay", "fit"),
+    )
+    coords: str = param(
+        "xy", "-", "Location columns: projected metres (xy) or degrees (lonlat).",
+        choices=("xy", "lonlat"),
+    )
+    origin_x: float = param(0.0, "m", "Projected x of the city's south-west corner.")
+    origin_y: float = param(0.0, "m", "Projected y of the city's south-west corner.")
+    origin_lon: float = param(
+        0.0, "deg", "Longitude of the south-west corner (equirectangular projection).", lo=-180,
+        hi=180,
+    )
+    origin_lat: float = param(0.0, "deg", "Latitude of the south-west corner.", lo=-90, hi=90)
+    col_time: str = param("timestamp", "-", "Column with the call's date and time.")
+    col_x: str = param("x", "-", "Column with projected x (coords = xy).")
+    col_y: str = param("y", "-", "Column with projected y (coords = xy).")
+    col_lon: str = param("lon", "-", "Column with longitude (coords = lonlat).")
+    col_lat: str = param("lat", "-", "Column with latitude (coords = lonlat).")
+    col_priority: str = param(
+        "priority", "-", "Column with priority: emergency/urgent/routine or 1/2/3.",
+    )
+    col_response: str = param(
+        "", "-", "Optional column with the observed response time (minutes), for calibration.",
+    )
+    time_format: str = param(
+        "", "-", "strptime format of the time column; empty = ISO 8601 (pandas).",
+    )
+    start: str = param(
+        "", "-", "Date and time of minute 0 (ISO); empty = midnight before the first call.",
+    )
+    fit_bandwidth_cells: float = param(
+        1.0, "cells", "Gaussian smoothing of the fitted risk surface (assumption).", lo=0
+    )
+    fit_floor: float = param(
+        0.02, "-", "Share of fitted risk spread evenly so no cell is impossible (assumption).",
+        lo=0, hi=1,
+    )
+    streets_graphml: str = param(
+        "", "-", "GraphML street network (nodes x/y or lon/lat, edges length in m); empty = "
+        "the grid's own streets.",
+    )
+    street_speed_attr: str = param(
+        "speed_kph", "-", "Edge attribute with a speed; edges without it use the base speed.",
+    )
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A complete, validated, immutable description of one simulation."""
 
@@ -475,6 +532,7 @@ class Scenario:
     dispatch: DispatchConfig = section(DispatchConfig)
     residents: ResidentsConfig = section(ResidentsConfig)
     strategy: StrategyConfig = section(StrategyConfig)
+    data: DataConfig = section(DataConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario as nested plain dicts (TOML-ready)."""
@@ -658,7 +716,9 @@ def load_scenario(
     """
     data: dict[str, Any] = {}
     if source is not None:
-        data = read_toml(resolve_source(source))
+        path = resolve_source(source)
+        data = read_toml(path)
+        _resolve_data_paths(data, path.parent)
     scenario = from_dict(data)
     if overrides:
         pairs = (
@@ -668,6 +728,17 @@ def load_scenario(
         )
         scenario = scenario.with_overrides(pairs)
     return scenario
+
+
+def _resolve_data_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make relative data-file paths of a scenario file relative to its folder."""
+    section_ = data.get("data")
+    if not isinstance(section_, dict):
+        return
+    for key in ("calls_file", "streets_graphml"):
+        value = section_.get(key)
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            section_[key] = str((folder / value).resolve())
 
 
 def resolve_source(source: str | Path) -> Path:
