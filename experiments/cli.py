@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario, parse_override
 
 app = typer.Typer(
     add_completion=False,
@@ -52,6 +52,9 @@ def run(
     set_: SetOpt = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the tables.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    spawn_key: Annotated[int | None, typer.Option(
+        help="Replay replication N of a sweep: seed SeedSequence(run.seed, spawn_key=(N,)).",
+        min=0)] = None,
 ) -> None:
     """Run one scenario, print a summary and write the tables to OUT."""
     from sim.api import run as run_model
@@ -62,7 +65,8 @@ def run(
             and not force:
         fail(f"--out: {out} exists and is not empty (use --force to replace it)")
     try:
-        result = run_model(sc, progress=sys.stderr.isatty())
+        result = run_model(sc, seed=_sweep_seed(sc.run.seed, spawn_key),
+                           progress=sys.stderr.isatty())
     except ValueError as exc:
         fail(str(exc))
     print_summary(result.summary)
@@ -70,6 +74,15 @@ def run(
         write_outputs(result, out, force=force)
         typer.echo(f"wrote {out}/ (summary.json, incidents/daily/communities.parquet, "
                    "scenario.toml)")
+
+
+def _sweep_seed(seed: int, spawn_key: int | None):
+    """The seed of replication ``spawn_key`` of a sweep rooted at ``seed`` (None: plain)."""
+    if spawn_key is None:
+        return None
+    import numpy as np
+
+    return np.random.SeedSequence(entropy=seed, spawn_key=(spawn_key,))
 
 
 def print_summary(summary: dict[str, object]) -> None:
@@ -108,6 +121,170 @@ def scenarios() -> None:
     width = max((len(n) for n, _ in presets), default=0)
     for name, desc in presets:
         typer.echo(f"{name:<{width}}  {desc}")
+
+
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML), e.g. "
+                                              "experiments/strategy_comparison.toml.")],
+    workers: Annotated[int | None, typer.Option(
+        help="Local worker processes (default: one per core; 1 runs in this process).",
+        min=1)] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="Run on a Dask scheduler (tcp://host:8786) or 'local' (a LocalCluster). "
+             "For SLURM/PBS start workers with dask-jobqueue: see experiments/execute.py.",
+    )] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Store folder (default: results/<spec name>).")] = None,
+    resume: Annotated[bool, typer.Option(help="Run only the runs OUT is missing.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace the sweep stored in OUT.")] = False,
+    quick: Annotated[bool, typer.Option(
+        help="Apply the spec's [quick] table (default 3 replications x 60 days).")] = False,
+    set_: SetOpt = None,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress", help="Progress bar (default: when on a terminal).",
+        show_default=False)] = None,
+) -> None:
+    """Run a sweep: every design point x replication, streamed to a Parquet store in OUT.
+
+    Exit status: 0 when every run succeeded, otherwise the number of failed runs (at most
+    100); 2 for an invalid spec or output folder.
+    """
+    from experiments.spec import SpecError, load_spec
+    from experiments.store import StoreError
+    from experiments.sweep import run_sweep
+
+    try:
+        overrides = dict(parse_override(o) for o in set_ or [])
+        sp = load_spec(spec, quick=quick, **({"set": overrides} if overrides else {}))
+    except (SpecError, ScenarioError) as exc:
+        fail(str(exc))
+    out = out or Path("results") / sp.name
+    typer.echo(f"sweep {sp.name}: {sp.n_points} points x {sp.replications} replications = "
+               f"{sp.n_runs} runs of {sp.days} days -> {out}", err=True)
+    try:
+        result = run_sweep(sp, out=out, workers=workers, dask=dask, resume=resume,
+                           force=force, progress=progress)
+    except (SpecError, StoreError, ValueError, OSError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail(f"interrupted: finished runs are kept in {out}; rerun with --resume", 130)
+    _sweep_summary(result, out)
+
+
+def _sweep_summary(result, out: Path) -> None:
+    """Print what a sweep did; exit with the number of failed runs."""
+    from experiments.sweep import replay_command
+
+    if result.n_executed == 0:
+        typer.echo(f"nothing to run: {out} holds all {len(result.runs)} runs of this sweep "
+                   f"(--force runs it again)")
+    else:
+        typer.echo(f"{result.n_executed} runs in {result.elapsed_s:.1f} s "
+                   f"({result.runs_per_minute:.1f} runs/min)")
+    failed = result.failed
+    for row in failed.head(10).itertuples():
+        typer.echo(f"failed {row.run_id}: {row.error}\n  replay: "
+                   f"{replay_command(out, result.spec, row.point, row.rep)}", err=True)
+    ok = len(result.runs) - len(failed)
+    typer.echo(f"{ok} ok, {len(failed)} failed; results in {out}/ "
+               f"(next: grassroots report {out})")
+    if len(failed):
+        fail(f"{len(failed)} of {len(result.runs)} runs failed", min(len(failed), 100))
+
+
+@app.command()
+def report(
+    store: Annotated[Path, typer.Argument(help="A sweep's store folder (the sweep's --out).")],
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for report.md, figures/ and tables/ (default: STORE/report).")] = None,
+    baseline: Annotated[str | None, typer.Option(
+        help="Level compared against (default: the spec's, else centralized).")] = None,
+    factor: Annotated[str | None, typer.Option(
+        help="Factor whose levels are paired against the baseline (default: "
+             "strategy.name).")] = None,
+    indicator: Annotated[list[str] | None, typer.Option(
+        "--indicator", "-i", help="Indicator to feature (repeatable).")] = None,
+    quiet: Annotated[bool, typer.Option(help="Write the report without printing it.")] = False,
+) -> None:
+    """Print and write a sweep's report: CIs, paired differences, sensitivity, figures."""
+    from experiments.report import make_report
+    from experiments.spec import SpecError
+    from experiments.store import StoreError
+
+    if not (store / "manifest.json").is_file():
+        fail(f"{store}: not a sweep store (no manifest.json; see `grassroots sweep --out`)")
+    try:
+        rep = make_report(store, out, baseline=baseline, baseline_factor=factor,
+                          indicators=indicator)
+    except (SpecError, StoreError, ValueError) as exc:
+        fail(str(exc))
+    if not quiet:
+        typer.echo(rep.markdown)
+    typer.echo(f"wrote {rep.path} and {len(rep.figures)} figures", err=True)
+
+
+@app.command()
+def viz(
+    port: Annotated[int, typer.Option(help="TCP port of the app.")] = 8765,
+    host: Annotated[
+        str,
+        typer.Option(help="Interface to bind. 127.0.0.1 serves this machine only; 0.0.0.0 "
+                          "exposes the app to the network (no authentication: use only on a "
+                          "trusted network)."),
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the interactive browser app: watch, steer and compare strategies."""
+    from viz.server import serve
+
+    raise typer.Exit(serve(host=host, port=port))
+
+
+@app.command()
+def validate(
+    quick: Annotated[bool, typer.Option("--quick", help="Few points, short runs (< 1 min).")]
+    = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results "
+                                                   "as JSON to this file.")] = None,
+    seed: Annotated[int, typer.Option(help="Root seed of the validation runs.")] = 20261128,
+) -> None:
+    """Check the model against queueing theory and geometry; exit 1 on any FAIL."""
+    from experiments.validate import format_table, run_validation, write_json
+
+    report = run_validation(quick=quick, seed=seed,
+                            echo=lambda msg: typer.echo(f"running: {msg}", err=True))
+    typer.echo(format_table(report))
+    if json_out is not None:
+        try:
+            write_json(report, json_out)
+        except OSError as exc:
+            fail(f"--json: cannot write {json_out}: {exc}")
+        typer.echo(f"wrote {json_out}")
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def calibrate(
+    scenario: Annotated[str, typer.Argument(help="Scenario with [data] calls_file.")],
+    days: Annotated[int | None, typer.Option(help="Days (default: the data's span).")] = None,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for calibration.md and CSVs.")]
+    = None,
+) -> None:
+    """Compare the simulated status quo with the recorded calls (counts, response times)."""
+    from experiments.calibrate import calibrate as run_calibration
+    from experiments.calibrate import write_report
+
+    sc = _load(scenario, set_)
+    try:
+        cal = run_calibration(sc, days=days)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(cal.markdown())
+    if out is not None:
+        write_report(cal, out)
+        typer.echo(f"wrote {out}/calibration.md")
 
 
 def main() -> None:

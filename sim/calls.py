@@ -82,7 +82,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if p.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(p)
         return pd.read_csv(p, dtype=str, keep_default_na=False)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file
+    except Exception as exc:
         raise DataError(f"data.calls_file: cannot read {p} ({type(exc).__name__})") from None
 
 

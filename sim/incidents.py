@@ -106,6 +106,13 @@ class IncidentProcess:
                  extra_mean: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Draw the incidents occurring on one day.
 
+        Common random numbers hold even where the police change the rate: the background
+        incidents are drawn at the undeterred rate from a generator of their own for each day
+        and thinned with a pre-drawn uniform (kept when ``u * top < multiplier[cell]``), and
+        near-repeat follow-ons come from a second generator of the day. A police setting that
+        changes deterrence therefore removes some incidents without changing any other, and
+        never shifts the incidents of later days.
+
         Args:
             day: Day index (0-based); times are ``day * 1440 + minute of day``.
             multiplier: Optional per-cell multiplier of the background intensity (deterrence).
@@ -114,37 +121,53 @@ class IncidentProcess:
         Returns:
             Columns for :meth:`IncidentLog.append`, sorted by occurrence time.
         """
-        weights = self.daily_mean * (self.risk if multiplier is None else self.risk * multiplier)
-        if extra_mean is not None:
-            weights = weights + extra_mean
+        background_rng, repeat_rng = self._day_streams(day)
+        top = 1.0 if multiplier is None else max(1.0, float(np.max(multiplier, initial=0.0)))
+        cols = self._draw(background_rng, self.daily_mean * self.risk * top, day)
+        if multiplier is not None:
+            keep = cols["u_keep"] * top < multiplier[cols["cell"]]
+            cols = {k: v[keep] for k, v in cols.items()}
+        if extra_mean is not None and float(np.sum(extra_mean)) > 0:
+            more = self._draw(repeat_rng, np.asarray(extra_mean, dtype=float), day)
+            cols = {k: np.concatenate([v, more[k]]) for k, v in cols.items()}
+        del cols["u_keep"]
+        order = np.argsort(cols["t_occur"], kind="stable")
+        return {k: v[order] for k, v in cols.items()}
+
+    def _day_streams(self, day: int) -> tuple[np.random.Generator, np.random.Generator]:
+        """Two generators for ``day`` derived from the incident stream's seed, not its state."""
+        seq = self.rng.bit_generator.seed_seq
+        return tuple(np.random.default_rng(np.random.SeedSequence(
+            entropy=seq.entropy, spawn_key=(*seq.spawn_key, day, k))) for k in (0, 1))
+
+    def _draw(self, rng: np.random.Generator, weights: np.ndarray,
+              day: int) -> dict[str, np.ndarray]:
+        """A Poisson number of incidents with expected count per cell ``weights``."""
         total = float(weights.sum())
-        n = int(self.rng.poisson(total)) if total > 0 else 0
-        rng = self.rng
+        n = int(rng.poisson(total)) if total > 0 else 0
         u_time, u_cell, u_prio = rng.random(n), rng.random(n), rng.random(n)
-        u_prog = rng.random(n)
+        u_prog, u_keep = rng.random(n), rng.random(n)
         extra = rng.random((n, 3))
         normals = rng.standard_normal((n, 3))
         minute = np.interp(u_time, self._cycle_cdf, np.arange(self._cycle_cdf.size))
-        order = np.argsort(minute, kind="stable")
         cdf = np.cumsum(weights)
         cells = np.minimum(np.searchsorted(cdf, u_cell * cdf[-1], side="right"),
                            weights.size - 1) if n else np.zeros(0, dtype=np.int64)
         prio = np.searchsorted(np.cumsum(self.priority_p), u_prio * self.priority_p.sum(),
                                side="right").clip(0, 2)
-        in_progress = u_prog < self.in_progress_p[prio]
-        cols = {
+        return {
             "t_occur": day * MIN_PER_DAY + minute,
-            "cell": cells,
-            "priority": prio,
-            "in_progress": in_progress,
+            "cell": cells.astype(np.int64),
+            "priority": prio.astype(np.int64),
+            "in_progress": u_prog < self.in_progress_p[prio],
             "u_report": extra[:, 0],
             "u_clear": extra[:, 1],
             "u_victim": extra[:, 2],
             "z_scene": normals[:, 0],
             "z_chain": normals[:, 1],
             "z_report": normals[:, 2],
+            "u_keep": u_keep,
         }
-        return {k: np.asarray(v)[order] for k, v in cols.items()}
 
     def report_delay(self, in_progress: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Time from occurrence to the call (lognormal; in-progress incidents are called in fast).

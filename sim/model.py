@@ -264,8 +264,8 @@ class PoliceModel(Model):
         """
         res = self.config.residents
         n = self.layout.n_cells
-        if not res.near_repeat or res.near_repeat_eta == 0 or self.calls is not None and \
-                self.config.data.mode == "replay":
+        if not res.near_repeat or res.near_repeat_eta == 0 or (self.calls is not None and \
+                self.config.data.mode == "replay"):
             return np.zeros(n)
         eta = res.near_repeat_eta
         decay = np.exp(-1.0 / res.near_repeat_days)

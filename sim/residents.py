@@ -95,9 +95,11 @@ class Residents:
         Neighbours in the social network receive it attenuated by ``word_of_mouth``.
         """
         cfg = self.cfg
-        if victim < 0 or not cfg.experience:
+        if victim < 0:
             return
         self.victimised[victim] += 1
+        if not cfg.experience:
+            return
         self._nudge(np.array([victim]), score, 1.0)
         if cfg.word_of_mouth > 0:
             nb = self.network.indices[self.network.indptr[victim]:self.network.indptr[victim + 1]]
@@ -108,7 +110,8 @@ class Residents:
         rate = cfg.experience_rate * weight * (1.0 if score >= 0 else cfg.negativity)
         for arr, k in ((self.satisfaction, 1.0), (self.trust, cfg.trust_rate_ratio)):
             x = arr[idx]
-            arr[idx] = x + rate * k * score * (1 - x if score >= 0 else x)
+            # A step larger than the gap (rate * negativity may exceed 1) stops at 0 or 1.
+            arr[idx] = np.clip(x + rate * k * score * (1 - x if score >= 0 else x), 0, 1)
 
     def daily(self, presence: np.ndarray, contacts_by_community: np.ndarray) -> None:
         """One day of presence, contact, decay and drift (all vectorised).

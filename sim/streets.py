@@ -82,7 +82,7 @@ def load_graphml(cfg: DataConfig, city: CityConfig) -> GraphTravelField:
         raise DataError(f"data.streets_graphml: no such file {path}")
     try:
         g = nx.read_graphml(path)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+    except Exception as exc:
         raise DataError(f"data.streets_graphml: cannot read {path} ({type(exc).__name__})") \
             from None
     if g.number_of_nodes() == 0:

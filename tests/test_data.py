@@ -25,18 +25,14 @@ def scenario_with(path: Path, **extra):
 
 
 def good_rows(n=20):
-    return [{"timestamp": f"2025-01-01T{h % 24:02d}:{(7 * h) % 60:02d}:00", "x": 50.0 + 90 * (h % 8),
-             "y": 150.0 + 60 * (h % 5), "priority": ["emergency", "urgent", "routine", "1"][h % 4]}
+    return [{"timestamp": f"2025-01-01T{h % 24:02d}:{(7 * h) % 60:02d}:00",
+             "x": 50.0 + 90 * (h % 8), "y": 150.0 + 60 * (h % 5),
+             "priority": ["emergency", "urgent", "routine", "1"][h % 4]}
             for h in range(n)]
 
 
 def test_calls_map_onto_cells_and_bad_rows_are_counted(tmp_path):
-    rows = good_rows(12) + [
-        {"timestamp": "not a time", "x": 10, "y": 10, "priority": "urgent"},
-        {"timestamp": "2025-01-01T05:00:00", "x": "", "y": 10, "priority": "urgent"},
-        {"timestamp": "2025-01-01T05:00:00", "x": 5000, "y": 10, "priority": "urgent"},
-        {"timestamp": "2025-01-01T05:00:00", "x": 10, "y": 10, "priority": "whatever"},
-    ]
+    rows = [*good_rows(12), {"timestamp": "not a time", "x": 10, "y": 10, "priority": "urgent"}, {"timestamp": "2025-01-01T05:00:00", "x": "", "y": 10, "priority": "urgent"}, {"timestamp": "2025-01-01T05:00:00", "x": 5000, "y": 10, "priority": "urgent"}, {"timestamp": "2025-01-01T05:00:00", "x": 10, "y": 10, "priority": "whatever"}]
     sc = scenario_with(write_calls(tmp_path / "c.csv", rows))
     calls = load_calls(sc.data, sc.city)
     assert calls.rows_read == 16 and calls.minute.size == 12
@@ -137,7 +133,7 @@ def test_graphml_travel_follows_the_network(tmp_path):
     np.testing.assert_allclose(d, [0, 100, 200, 300])
     bad = tmp_path / "bad.graphml"
     bad.write_text("<graphml>")
-    with pytest.raises(ValueError, match="data.streets_graphml"):
+    with pytest.raises(ValueError, match=r"data\.streets_graphml"):
         build_model(sc.with_overrides({"data.streets_graphml": str(bad)}), days=1)
 
 

@@ -228,10 +228,14 @@ class Grid(Sinking):
         grid_officer = f.tier[candidates] == Tier.COMMUNITY
         if int(model.log.priority[row]) != Priority.ROUTINE:
             return ~grid_officer & f.vehicle[candidates]
-        own = f.area[candidates] == self.first_area + self.grid_of_cell[model.log.cell[row]]
-        if self.cfg.grid_fallback:
-            return np.where(grid_officer, own, f.vehicle[candidates])
-        return grid_officer & own
+        own = grid_officer & (
+            f.area[candidates] == self.first_area + self.grid_of_cell[model.log.cell[row]])
+        if model.priority_cfg[Priority.ROUTINE].sworn_only:
+            own &= f.sworn[candidates]
+        # Fallback only when the grid's officer is not among the available candidates.
+        if self.cfg.grid_fallback and not own.any():
+            return ~grid_officer & f.vehicle[candidates]
+        return own
 
 
 @register_strategy
