@@ -32,7 +32,11 @@ def good_rows(n=20):
 
 
 def test_calls_map_onto_cells_and_bad_rows_are_counted(tmp_path):
-    rows = [*good_rows(12), {"timestamp": "not a time", "x": 10, "y": 10, "priority": "urgent"}, {"timestamp": "2025-01-01T05:00:00", "x": "", "y": 10, "priority": "urgent"}, {"timestamp": "2025-01-01T05:00:00", "x": 5000, "y": 10, "priority": "urgent"}, {"timestamp": "2025-01-01T05:00:00", "x": 10, "y": 10, "priority": "whatever"}]
+    bad = [{"timestamp": "not a time", "x": 10, "y": 10, "priority": "urgent"},
+           {"timestamp": "2025-01-01T05:00:00", "x": "", "y": 10, "priority": "urgent"},
+           {"timestamp": "2025-01-01T05:00:00", "x": 5000, "y": 10, "priority": "urgent"},
+           {"timestamp": "2025-01-01T05:00:00", "x": 10, "y": 10, "priority": "whatever"}]
+    rows = [*good_rows(12), *bad]
     sc = scenario_with(write_calls(tmp_path / "c.csv", rows))
     calls = load_calls(sc.data, sc.city)
     assert calls.rows_read == 16 and calls.minute.size == 12
