@@ -168,10 +168,10 @@ def _risk(population: np.ndarray, cfg: CityConfig,
           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Share of incidents per cell with the configured hot-spot concentration."""
     n = population.size
-    base = (population + 1e-9) * rng.lognormal(0.0, 0.5, n)
+    base = (population + 1e-9) * rng.lognormal(0.0, cfg.risk_noise_sd, n)
     n_hot = int(round(cfg.hotspot_cell_share * n))
     hotspot = np.zeros(n, dtype=bool)
-    if n_hot == 0 or n_hot == n or (cfg.hotspot_incident_share in (0.0, 1.0) and n_hot == 0):
+    if n_hot in (0, n):
         return base / base.sum(), hotspot
     hot = rng.choice(n, size=n_hot, replace=False, p=base / base.sum())
     hotspot[hot] = True

@@ -464,8 +464,14 @@ class PoliceModel(Model):
             agent.cell = target
 
     def officer_positions(self, idx: np.ndarray) -> np.ndarray:
-        """Current cells of officers ``idx``."""
-        return self.force.pos[idx]
+        """Current cells of officers ``idx``.
+
+        An officer driving back to post is at the scene until the drive ends and at the post
+        from then on, even before the next roster tick records them as idle.
+        """
+        f = self.force
+        back = (f.state[idx] == OfficerState.RETURNING) & (f.return_until[idx] <= self.now + 1e-9)
+        return np.where(back, f.post_cell[idx], f.pos[idx])
 
     # -- running ----------------------------------------------------------------------------
     def run_days(self, days: int, progress: object | None = None) -> None:

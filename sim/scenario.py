@@ -72,6 +72,10 @@ class CityConfig:
     density_spread: float = param(
         0.18, "-", "Width of each density bump as a fraction of the city side.", lo=0.01, hi=10
     )
+    risk_noise_sd: float = param(
+        0.5, "-", "Log-sd of block-to-block variation of risk beyond population (assumption); "
+        "0 with no hot spots and a flat density gives uniform risk.", lo=0, hi=5,
+    )
     hotspot_cell_share: float = param(
         0.05, "-", "Share of cells that are hot spots (Weisburd 2015: 50% at 2-6%).", lo=0, hi=1
     )
@@ -562,6 +566,8 @@ class Scenario:
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    if not key.isprintable() or " " in key:
+        raise ScenarioError(f"{key!r}: not a parameter name")
     parts = key.split(".")
     node = data
     for i, part in enumerate(parts[:-1]):
@@ -612,7 +618,8 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ScenarioError(f"{prefix}{unknown[0]}: unknown key")
+        what = "unknown key" if prefix else "unknown section"
+        raise ScenarioError(f"{prefix}{unknown[0]}: {what}")
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         f = fields[name]
@@ -654,6 +661,30 @@ def _check_consistency(s: Scenario) -> None:
         )
     if p.shifts_per_day + p.rest_groups < 1:
         raise ScenarioError("police.shifts_per_day: need at least one shift")
+    _check_size(s)
+
+
+# Limits that keep a run within a workstation's memory and a user's patience; a scenario
+# beyond them is almost certainly a typo (a rate per person instead of per 1,000, say).
+MAX_CELLS = 1_000_000
+MAX_DAILY_INCIDENTS = 500_000
+MAX_RESIDENTS = 5_000_000
+MAX_OFFICERS = 100_000
+
+
+def _check_size(s: Scenario) -> None:
+    c = s.city
+    if c.width * c.height > MAX_CELLS:
+        raise ScenarioError(f"city.width: {c.width} x {c.height} cells is more than the "
+                            f"limit of {MAX_CELLS:,}")
+    daily = s.incidents.rate_per_1000_day * c.population / 1000
+    if daily > MAX_DAILY_INCIDENTS:
+        raise ScenarioError(f"incidents.rate_per_1000_day: {daily:,.0f} incidents a day is more "
+                            f"than the limit of {MAX_DAILY_INCIDENTS:,}")
+    if s.residents.agents > MAX_RESIDENTS:
+        raise ScenarioError(f"residents.agents: more than the limit of {MAX_RESIDENTS:,}")
+    if s.police.officers > MAX_OFFICERS:
+        raise ScenarioError(f"police.officers: more than the limit of {MAX_OFFICERS:,}")
 
 
 def from_dict(data: dict[str, Any]) -> Scenario:
@@ -686,11 +717,11 @@ def parse_override(text: str) -> tuple[str, Any]:
         ``(dotted_key, value)``.
     """
     if "=" not in text:
-        raise ScenarioError(f"{text}: an override must look like section.key=value")
+        raise ScenarioError(f"--set {text!r}: an override must look like section.key=value")
     key, raw = text.split("=", 1)
     key = key.strip()
-    if not key or "." not in key:
-        raise ScenarioError(f"{key or text}: an override key must look like section.key")
+    if not key or "." not in key or not key.isprintable() or " " in key:
+        raise ScenarioError(f"--set {text!r}: an override key must look like section.key")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
