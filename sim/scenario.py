@@ -37,7 +37,10 @@ class RunConfig:
 
     name: str = param("default", "-", "Label written into every output.")
     description: str = param("", "-", "Free text shown by `grassroots scenarios`.")
-    days: int = param(365, "d", "A year: long enough for trust and familiarity to settle (drift ~1/365 per day).", lo=1)
+    days: int = param(
+        365, "d", "A year: long enough for trust and familiarity to settle (drift 1/365 a day).",
+        lo=1,
+    )
     seed: int = param(
         20261128, "-", "Root of the SeedSequence from which all streams are spawned.", lo=0
     )
