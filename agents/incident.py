@@ -27,6 +27,8 @@ class Incident(FixedAgent):
         priority: Emergency, urgent or routine.
         cell_index: Flat index of the cell where it happened.
         officer: The officer assigned, or None while waiting in the queue.
+        t_eta: Minute at which the assigned officer will arrive (set on dispatch).
+        t_due: Minute at which the on-scene work ends (set on arrival).
     """
 
     def __init__(self, model: PoliceModel, cell: Cell, row: int, priority: Priority,
@@ -37,6 +39,8 @@ class Incident(FixedAgent):
         self.priority = priority
         self.cell_index = cell_index
         self.officer = None
+        self.t_eta = float("nan")
+        self.t_due = float("nan")
 
     @property
     def waiting(self) -> bool:

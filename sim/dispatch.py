@@ -104,18 +104,22 @@ class Dispatcher:
         """The officer reaches the scene: start the on-scene time."""
         m = self.model
         row, i = incident.row, incident.officer
-        t = float(m.log.t_arrive[row])
+        t = incident.t_eta
+        m.log.t_arrive[row] = t
         m.force.set_state(i, OfficerState.ON_SCENE, t)
         m.move_officer(i, incident.cell_index)
         duration = m.process.on_scene_minutes(int(m.log.priority[row]), float(m.log.z_scene[row]))
-        m.log.t_clear[row] = t + duration
-        m.at_minute(incident.clear, m.log.t_clear[row])
+        # The log gets t_clear only when the incident is cleared: still on scene at the end
+        # of a run means not closed (neither cleared nor failed).
+        incident.t_due = t + duration
+        m.at_minute(incident.clear, incident.t_due)
 
     def on_clear(self, incident: Incident) -> None:
         """The officer finishes: decide clearance, free the officer, take the next call."""
         m = self.model
         row, i = incident.row, incident.officer
-        t = float(m.log.t_clear[row])
+        t = incident.t_due
+        m.log.t_clear[row] = t
         m.outcomes.close_incident(row, i)
         del self.open[row]
         incident.remove()
@@ -157,10 +161,10 @@ class Dispatcher:
         m.force.incident[i] = row
         m.force.set_state(i, OfficerState.TRAVELLING, t)
         m.log.t_dispatch[row] = t
-        m.log.t_arrive[row] = t + travel
+        incident.t_eta = t + travel  # logged as t_arrive only when the officer gets there
         m.log.officer_id[row] = m.officers[i].unique_id
         m.log.officer_tier[row] = m.force.tier[i]
-        m.at_minute(incident.arrive, m.log.t_arrive[row])
+        m.at_minute(incident.arrive, incident.t_eta)
 
     def free_officer(self, i: int, t: float, from_cell: int) -> None:
         """Officer ``i`` becomes free at ``from_cell``: next call, off duty, or back to post."""

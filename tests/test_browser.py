@@ -1,0 +1,304 @@
+"""End-to-end tests of the browser app: `solara run` + Debian's headless Chromium (Playwright).
+
+The server is started on 127.0.0.1 on a free port as a subprocess and always stopped at the
+end. Each test loads the page in a fresh tab (a fresh session on the server), records console
+errors and failed requests, and keeps screenshots in ``test-artifacts/``.
+
+Skipped, with the reason, only when ``/usr/bin/chromium`` is missing and ``CI`` is not set; on
+CI (``CI=true``) a missing browser is a failure (``make test`` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("GRASSROOTS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+ON_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+START_TIMEOUT_S = 60.0
+VIEWPORT = {"width": 1700, "height": 2400}  # tall enough for the whole page in one shot
+CLOCK_RE = re.compile(r"t = (\d+) h")
+
+
+def _require_browser() -> None:
+    if CHROMIUM.exists():
+        return
+    if ON_CI:
+        pytest.fail(f"{CHROMIUM} is missing on CI (make browsers installs Debian's chromium)")
+    pytest.skip(f"{CHROMIUM} not found (apt-get install chromium); browser tests need it")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running `solara run` of the app."""
+
+    url: str
+    proc: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def app_server() -> Iterator[Server]:
+    """Start the app with `solara run` on 127.0.0.1 and wait for HTTP 200; always stop it."""
+    _require_browser()
+    from viz.server import solara_command
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = _free_port()
+    log_path = ARTIFACTS / "browser_server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(solara_command("127.0.0.1", port), cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = Server(f"http://127.0.0.1:{port}/", proc, log_path)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"solara exited with {proc.returncode}:\n{server.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(server.url, timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"no HTTP 200 from {server.url} in {START_TIMEOUT_S:.0f} s:\n"
+                            f"{server.log()[-3000:]}")
+            time.sleep(0.25)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser(app_server: Server) -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class Tab:
+    """A browser tab on the app, with what went wrong in it."""
+
+    page: object
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def clock_hours(self) -> int:
+        text = self.page.locator(".grassroots-clock").inner_text()
+        return int(CLOCK_RE.search(text).group(1))
+
+    def wait_hours(self, hours: int, timeout_s: float = 60) -> None:
+        self.page.wait_for_function(
+            "h => { const e = document.querySelector('.grassroots-clock');"
+            " const m = e && e.textContent.match(/t = (\\d+) h/); return m && +m[1] === h; }",
+            arg=hours, timeout=timeout_s * 1000)
+
+    def button(self, name: str) -> object:
+        return self.page.get_by_role("button", name=name, exact=True)
+
+    def assert_clean(self) -> None:
+        assert not self.errors, f"console errors: {self.errors}"
+        assert not self.failed, f"failed requests: {self.failed}"
+
+
+@pytest.fixture
+def tab(browser: object, app_server: Server) -> Iterator[Tab]:
+    """A fresh tab with the page loaded (the Step button, the map and the charts shown)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    t = Tab(page)
+    page.on("console", lambda m: t.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: t.errors.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: t.failed.append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: t.failed.append(f"{r.status} {r.url}") if r.status >= 400
+            else None)
+    page.goto(app_server.url)
+    t.button("Step").wait_for()
+    t.wait_hours(0)
+    try:
+        yield t
+    finally:
+        context.close()
+
+
+def map_drawn(page: object, index: int = 0) -> bool:
+    """Whether map ``index`` is a loaded, non-empty image."""
+    return page.locator("img.grassroots-map").nth(index).evaluate(
+        "img => img.complete && img.naturalWidth > 300 && img.naturalHeight > 300")
+
+
+def charts_drawn(page: object) -> int:
+    """Number of Vega charts whose canvas has drawn pixels."""
+    return page.evaluate("""() => [...document.querySelectorAll('.vega-embed canvas')]
+        .filter(c => {
+            if (!c.width || !c.height) return false;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let ink = 0;
+            for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
+            return ink > 500;
+        }).length""")
+
+
+def wait_quiet(page: object, quiet_ms: int = 800) -> None:
+    """Wait until the page has not changed for ``quiet_ms`` (charts redrawn, images swapped)."""
+    page.evaluate("""ms => new Promise(resolve => {
+        let timer;
+        const obs = new MutationObserver(() => {
+            clearTimeout(timer);
+            timer = setTimeout(done, ms);
+        });
+        function done() { obs.disconnect(); resolve(true); }
+        obs.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                    characterData: true});
+        timer = setTimeout(done, ms);
+    })""", quiet_ms)
+
+
+def wait_charts(page: object, n: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while charts_drawn(page) < n:
+        assert time.monotonic() < deadline, f"only {charts_drawn(page)} of {n} charts drawn"
+        time.sleep(0.25)
+
+
+def test_page_draws_map_and_charts(tab: Tab, app_server: Server) -> None:
+    page = tab.page
+    page.locator("img.grassroots-map").wait_for()
+    assert map_drawn(page)
+    page.locator("img.grassroots-legend").wait_for()
+    wait_charts(page, 6)
+    assert page.locator(".grassroots-summary").inner_text().count("min") >= 4
+    wait_quiet(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_initial.png"), full_page=True)
+    tab.assert_clean()
+    assert "Could not load URL" not in app_server.log(), "an asset was missing from the cache"
+
+
+def test_step_play_strategy_reset_compare(tab: Tab, app_server: Server) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    tab.button("Step").click()
+    tab.wait_hours(1)
+    tab.button("6 h").click()
+    tab.button("Step").click()
+    tab.wait_hours(7)
+
+    tab.button("Play").click()
+    tab.button("Pause").wait_for()
+    page.wait_for_function(
+        "() => +document.querySelector('.grassroots-clock').textContent"
+        ".match(/t = (\\d+) h/)[1] >= 25", timeout=60_000)
+    tab.button("Pause").click()
+    tab.button("Play").wait_for()
+    wait_quiet(page, 1000)  # a step already under way when Pause was pressed still lands
+    stopped = tab.clock_hours()
+    time.sleep(1.0)
+    assert tab.clock_hours() == stopped, "Play did not stop"
+    assert stopped % 6 == 1
+    wait_charts(page, 6)
+    wait_quiet(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_after_play.png"), full_page=True)
+
+    # change the strategy: pending until Reset, then a fresh run at t = 0 with it
+    page.get_by_label("Strategy", exact=True).click(force=True)
+    page.get_by_role("option", name="station", exact=True).click()
+    expect(page.get_by_text("Controls changed: press Reset to apply them.")).to_be_visible()
+    tab.button("Reset").click()
+    tab.wait_hours(0)
+    expect(page.get_by_text("station · day 0, 00:00")).to_be_visible()
+    expect(page.get_by_text("Controls changed: press Reset to apply them.")).to_have_count(0)
+    tab.button("Step").click()
+    tab.wait_hours(6)
+
+    # compare: B (another strategy, same seed) catches up with A, then both step together
+    tab.button("Compare").click()
+    expect(page.locator("img.grassroots-map")).to_have_count(2, timeout=60_000)
+    expect(page.get_by_text("A: station · day 0, 06:00")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^B: \w+ · day 0, 06:00$"))).to_be_visible()
+    tab.button("Step").click()
+    tab.wait_hours(12)
+    expect(page.get_by_text("A: station · day 0, 12:00")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^B: \w+ · day 0, 12:00$"))).to_be_visible()
+    assert map_drawn(page, 0) and map_drawn(page, 1)
+    wait_charts(page, 2 * 6 + 3)
+    summary = page.locator(".grassroots-summary").inner_text()
+    assert "B − A" in summary and "pp" in summary
+    wait_quiet(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_compare.png"), full_page=True)
+    tab.assert_clean()
+
+
+def test_results_view_shows_a_sweep_folder(tab: Tab, tmp_path: Path) -> None:
+    import pandas as pd
+    from matplotlib.figure import Figure
+    from playwright.sync_api import expect
+
+    (tmp_path / "runs").mkdir()
+    pd.DataFrame({"strategy": ["centralized", "community"], "response_time_mean": [9.8, 8.1]}
+                 ).to_parquet(tmp_path / "runs" / "part-0000.parquet")
+    fig = Figure(figsize=(4, 3))
+    ax = fig.add_subplot()
+    ax.bar(["centralized", "community"], [9.8, 8.1])
+    ax.set_title("Mean response time (min)")
+    fig.savefig(tmp_path / "response_time.png")
+    (tmp_path / "report.md").write_text("# Strategy comparison\n\nCommunity is faster.\n\n"
+                                        "![response time](response_time.png)\n")
+
+    page = tab.page
+    tab.button("Results").click()
+    field = page.get_by_label("Sweep folder")
+    field.fill(str(tmp_path))
+    tab.button("Open").click()
+    figure = page.locator("img.grassroots-report-figure")
+    figure.wait_for()
+    assert figure.evaluate("img => img.complete && img.naturalWidth > 100")
+    expect(page.get_by_text("Community is faster.")).to_be_visible()
+    expect(page.get_by_text("2 rows from 1 part files")).to_be_visible()
+    embedded = page.get_by_role("img", name="response time")  # the report's own figure link
+    embedded.wait_for()
+    assert embedded.evaluate("img => img.complete && img.naturalWidth > 100")
+    expect(page.get_by_text("community").first).to_be_visible()
+    wait_quiet(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_results.png"), full_page=True)
+    tab.assert_clean()
+

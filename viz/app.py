@@ -1,0 +1,236 @@
+"""The grassroots browser app: watch, steer and compare sinking strategies.
+
+Serve it with ``grassroots viz`` (see :mod:`viz.server`) or ``solara run viz/app.py``. Each
+browser tab gets its own :class:`viz.state.Session`; no model is built when this module is
+imported, only when the page is first rendered.
+
+Controls (left column) are applied by **Reset**, which rebuilds the run(s) at time 0 from the
+controls and the seed, so a Reset with the same controls always gives the same run. **Step**
+advances the chosen amount of simulated time (1 h, 6 h or a day); **Play** repeats steps at
+the chosen interval in a background thread. **Compare** adds run B: the same controls and seed
+with another strategy (so the same incident stream), simulated up to A's time and then stepped
+together with A.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+
+import solara
+import solara.lab
+
+from sim.scenario import ScenarioError
+from viz.components import ResultsView, SimulationView
+from viz.state import (
+    LAYERS,
+    STEP_CHOICES,
+    Controls,
+    Session,
+    clock_text,
+    controls_from_preset,
+    preset_names,
+    strategy_names,
+    strategy_params,
+)
+
+log = logging.getLogger(__name__)
+
+MODES = ("Single run", "Compare")
+VIEWS = ("Simulation", "Results")
+DEFAULT_RESULTS = "results/strategy_comparison"
+
+
+def default_strategy_b(strategies: list[str], a: str) -> str:
+    """A sensible second strategy for compare mode: ``community`` if present, else another."""
+    for name in ("community", "station", "grid"):
+        if name in strategies and name != a:
+            return name
+    others = [s for s in strategies if s != a]
+    return others[0] if others else a
+
+
+def _caption(text: str, hint: str = "") -> None:
+    solara.Text(text, style={"font-size": "13px", "margin-bottom": "-14px"})
+    if hint:
+        solara.Text(hint, style={"font-size": "11px", "color": "#777", "margin-bottom": "-14px"})
+
+
+@solara.component
+def StrategyParamInputs(sink: solara.Reactive, tech: solara.Reactive) -> None:  # noqa: N802
+    """Inputs for the sinking parameters the scenario schema declares (if any)."""
+    specs = strategy_params()
+    if "sink_fraction" in specs and sink.value is not None:
+        spec = specs["sink_fraction"]
+        _caption(f"Sink fraction: {float(sink.value):.2f}", spec.why)
+        solara.SliderFloat("", value=sink, min=float(spec.lo if spec.lo is not None else 0.0),
+                           max=float(spec.hi if spec.hi is not None else 1.0), step=0.05)
+    if "tech" in specs and tech.value is not None:
+        spec = specs["tech"]
+        if spec.kind == "bool":
+            solara.Checkbox(label="Technology layer (smart policing)", value=tech)
+        else:
+            lo = spec.lo if spec.lo is not None else 0
+            hi = spec.hi if spec.hi is not None else 3
+            _caption(f"Technology level: {tech.value}", spec.why)
+            if spec.kind == "int":
+                solara.SliderInt("", value=tech, min=int(lo), max=int(hi))
+            else:
+                solara.SliderFloat("", value=tech, min=float(lo), max=float(hi), step=0.1)
+
+
+@solara.component
+def Page() -> None:  # noqa: N802
+    """The whole app: controls on the left, simulation or results view on the right."""
+    session = solara.use_memo(Session, [])
+    strategies = solara.use_memo(strategy_names, [])
+    presets = solara.use_memo(preset_names, [])
+    first = solara.use_memo(
+        lambda: controls_from_preset("default" if "default" in presets else presets[0]), [])
+
+    preset = solara.use_reactive(first.preset)
+    strategy = solara.use_reactive(first.strategy)
+    strategy_b = solara.use_reactive(default_strategy_b(strategies, first.strategy))
+    officers = solara.use_reactive(first.officers)
+    rate = solara.use_reactive(first.incident_rate)
+    seed = solara.use_reactive(first.seed)
+    sink = solara.use_reactive(first.sink_fraction)
+    tech = solara.use_reactive(first.tech)
+    mode = solara.use_reactive(MODES[0])
+    step_label = solara.use_reactive(next(iter(STEP_CHOICES)))
+    interval_ms = solara.use_reactive(300)
+    layer_label = solara.use_reactive(LAYERS["risk"])
+    view = solara.use_reactive(VIEWS[0])
+    playing = solara.use_reactive(False)
+    version = solara.use_reactive(0)
+    error = solara.use_reactive(None)
+
+    # Lazy: the first run is built on the first render, not at import.
+    solara.use_memo(lambda: session.reset(first), [])
+
+    def current() -> Controls:
+        return Controls(preset=preset.value, strategy=strategy.value, officers=officers.value,
+                        incident_rate=float(rate.value), seed=int(seed.value or 0),
+                        sink_fraction=sink.value, tech=tech.value)
+
+    def report(exc: BaseException) -> None:
+        log.error("viz: %s", "".join(traceback.format_exception(exc)))
+        error.value = f"{type(exc).__name__}: {exc}"
+
+    def on_preset(name: str) -> None:
+        preset.value = name
+        try:
+            c = controls_from_preset(name, seed=seed.value)
+        except (ScenarioError, ValueError) as exc:
+            report(exc)
+            return
+        strategy.value, officers.value, rate.value = c.strategy, c.officers, c.incident_rate
+        sink.value, tech.value = c.sink_fraction, c.tech
+
+    def do_step() -> None:
+        try:
+            session.step(STEP_CHOICES[step_label.value])
+        except Exception as exc:  # shown in the page; the run stays as it was
+            report(exc)
+        version.value += 1
+
+    def do_play() -> None:
+        playing.value = not playing.value
+
+    def do_reset() -> None:
+        playing.value = False
+        b = strategy_b.value if mode.value == MODES[1] else None
+        try:
+            session.reset(current(), b)
+        except (ScenarioError, ValueError) as exc:
+            report(exc)
+            return
+        error.value = None
+        version.value += 1
+
+    def on_mode(value: str) -> None:
+        playing.value = False
+        mode.value = value
+        if session.applied is not None and strategy_b.value == session.applied.strategy:
+            strategy_b.value = default_strategy_b(strategies, session.applied.strategy)
+        try:
+            session.set_compare(strategy_b.value if value == MODES[1] else None)
+        except Exception as exc:  # e.g. an unknown strategy: stay in the current mode
+            report(exc)
+            mode.value = MODES[1] if session.compare else MODES[0]
+        version.value += 1
+
+    def play_loop() -> None:
+        # Stops when paused, and also when superseded by a newer Play or when the page is
+        # closed (the task is then no longer current), so two loops never run at once.
+        while playing.value and task.is_current():
+            t0 = time.monotonic()
+            try:
+                session.step(STEP_CHOICES[step_label.value])
+            except Exception as exc:
+                report(exc)
+                playing.value = False
+                return
+            version.value += 1
+            if session.done:
+                playing.value = False
+                return
+            time.sleep(max(0.0, interval_ms.value / 1000.0 - (time.monotonic() - t0)))
+
+    task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+
+    compare = mode.value == MODES[1]
+    applied_b = session.strategy_b if session.compare else None
+    pending = session.applied is not None and (
+        current() != session.applied or (compare and strategy_b.value != applied_b))
+    layer = next(k for k, v in LAYERS.items() if v == layer_label.value)
+
+    solara.Title("grassroots: police force sinking")
+    with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
+        with solara.Column(gap="6px", classes=["grassroots-controls"],
+                           style={"width": "310px", "min-width": "310px"}):
+            solara.Markdown("### grassroots")
+            solara.ToggleButtonsSingle(value=mode.value, values=list(MODES), on_value=on_mode)
+            solara.Select("Scenario preset", values=presets, value=preset.value,
+                          on_value=on_preset)
+            solara.Select("Strategy" if not compare else "Strategy A", values=strategies,
+                          value=strategy)
+            if compare:
+                solara.Select("Strategy B", values=strategies, value=strategy_b)
+            StrategyParamInputs(sink, tech)
+            _caption(f"Officers: {officers.value}")
+            solara.SliderInt("", value=officers, min=10, max=max(400, officers.value), step=5)
+            _caption(f"Incident rate: {float(rate.value):.1f} per 1,000 persons per day")
+            solara.SliderFloat("", value=rate, min=0.5, max=max(10.0, float(rate.value)),
+                               step=0.1)
+            solara.InputInt("Seed", value=seed)
+            if pending:
+                solara.Warning("Controls changed: press Reset to apply them.", dense=True)
+            with solara.Row(gap="6px"):
+                solara.Button("Step", color="primary", on_click=do_step,
+                              disabled=playing.value or session.done)
+                solara.Button("Pause" if playing.value else "Play", color="primary",
+                              on_click=do_play, disabled=session.done and not playing.value)
+                solara.Button("Reset", color="primary", outlined=True, on_click=do_reset)
+            solara.ToggleButtonsSingle(value=step_label, values=list(STEP_CHOICES))
+            _caption(f"Play interval: {interval_ms.value} ms per step")
+            solara.SliderInt("", value=interval_ms, min=50, max=2000, step=50)
+            solara.Select("Map background", values=list(LAYERS.values()), value=layer_label)
+            horizon = session.sims[0].horizon_hours if session.sims else 0
+            solara.Text(f"Time: {clock_text(session.hours)} (t = {session.hours} h of "
+                        f"{horizon} h)", classes=["grassroots-clock"])
+            if session.done:
+                solara.Info("End of the scenario's horizon: press Reset.", dense=True)
+            if error.value:
+                solara.Error(error.value)
+        with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
+            solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
+            if view.value == VIEWS[0]:
+                SimulationView(session, layer, version.value)
+            else:
+                ResultsView(DEFAULT_RESULTS)
+
+
+page = Page
+"""What ``solara run viz/app.py`` serves."""
