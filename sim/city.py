@@ -21,7 +21,7 @@ import numpy as np
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from sim.scenario import CityConfig
-from sim.travel import TravelField
+from sim.travel import ALL_PAIRS_MAX_CELLS, ManhattanField, TravelField
 
 
 @dataclass
@@ -251,8 +251,15 @@ def build_grid(layout: CityLayout, random: object) -> OrthogonalVonNeumannGrid:
     return grid
 
 
-def make_travel(layout: CityLayout) -> TravelField:
-    """Build the travel field of a layout and check the city is connected."""
+def make_travel(layout: CityLayout, cfg: CityConfig | None = None) -> TravelField | ManhattanField:
+    """Build the travel field of a layout and check the city is connected.
+
+    A full grid of equal streets needs no search (Manhattan distances are exact); any
+    closure or arterial makes it a shortest-path problem over the street graph.
+    """
+    if cfg is not None and cfg.blocked_street_share == 0 and cfg.arterial_spacing == 0 and \
+            layout.n_cells > ALL_PAIRS_MAX_CELLS:
+        return ManhattanField(layout.width, layout.height, layout.cell_size_m)
     field = TravelField(layout.graph, layout.n_cells)
     field.check_connected([layout.hq_cell])
     return field

@@ -149,7 +149,7 @@ class Dispatcher:
         m = self.model
         if not m.config.dispatch.travel:
             return np.zeros(officers.size)
-        dist = m.travel.from_cell(cell)[m.officer_positions(officers)]
+        dist = m.travel.to_cells(cell, m.officer_positions(officers))
         return m.force.travel_minutes(officers, dist)
 
     def assign(self, incident: Incident, i: int, t: float) -> None:

@@ -103,7 +103,7 @@ class PoliceModel(Model):
             field = load_graphml(self.config.data, self.config.city)
             field.check_connected([self.layout.hq_cell])
             return field
-        return make_travel(self.layout)
+        return make_travel(self.layout, self.config.city)
 
     def build_patrol_areas(self) -> None:
         """Patrol areas: 0 = the whole city, then one per precinct, then one per community."""

@@ -55,6 +55,10 @@ class GraphTravelField:
             self._cache[source] = field
         return field
 
+    def to_cells(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Distance from ``source`` to ``targets`` only."""
+        return self.from_cell(source)[targets]
+
     def between(self, a: int, b: int) -> float:
         """Distance between two cells."""
         return float(self.from_cell(a)[b])

@@ -8,12 +8,52 @@ factor), so one distance field serves every mode: a unit's travel time is
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 ALL_PAIRS_MAX_CELLS = 2500
+CACHE_BYTES = 256 * 2**20  # bound on cached single-source fields
+
+
+class ManhattanField:
+    """Exact distances on a full grid of equal streets: ``(|dx| + |dy|) * cell_size``.
+
+    Shortest paths on an unobstructed 4-neighbour grid are Manhattan distances, so no search
+    is needed; used when the city has no closures and no arterials.
+
+    Args:
+        width: Cells across.
+        height: Cells down.
+        cell_size_m: Length of a street segment between neighbouring cells.
+    """
+
+    def __init__(self, width: int, height: int, cell_size_m: float) -> None:
+        self.n_cells = width * height
+        self.height = height
+        self.cell = cell_size_m
+        self.x, self.y = np.divmod(np.arange(self.n_cells), height)
+
+    def from_cell(self, source: int) -> np.ndarray:
+        """Distance from ``source`` to every cell."""
+        sx, sy = divmod(int(source), self.height)
+        return (np.abs(self.x - sx) + np.abs(self.y - sy)) * self.cell
+
+    def to_cells(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Distance from ``source`` to ``targets`` only."""
+        sx, sy = divmod(int(source), self.height)
+        tx, ty = np.divmod(targets, self.height)
+        return (np.abs(tx - sx) + np.abs(ty - sy)) * self.cell
+
+    def between(self, a: int, b: int) -> float:
+        """Distance between two cells."""
+        return float(self.to_cells(a, np.array([b]))[0])
+
+    def check_connected(self, sources: list[int]) -> None:
+        """A full grid is always connected."""
 
 
 class TravelField:
@@ -28,7 +68,8 @@ class TravelField:
     def __init__(self, graph: nx.Graph, n_cells: int) -> None:
         self.n_cells = n_cells
         self._matrix = _to_csr(graph, n_cells)
-        self._cache: dict[int, np.ndarray] = {}
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_max = max(16, CACHE_BYTES // (8 * max(n_cells, 1)))
         self._all: np.ndarray | None = None
         if n_cells <= ALL_PAIRS_MAX_CELLS:
             self._all = dijkstra(self._matrix, directed=False).astype(np.float64)
@@ -49,7 +90,15 @@ class TravelField:
             field = dijkstra(self._matrix, directed=False, indices=source)
             field.setflags(write=False)
             self._cache[source] = field
+            if len(self._cache) > self._cache_max:  # least recently used goes
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(source)
         return field
+
+    def to_cells(self, source: int, targets: np.ndarray) -> np.ndarray:
+        """Distance from ``source`` to ``targets`` only."""
+        return self.from_cell(source)[targets]
 
     def between(self, a: int, b: int) -> float:
         """Return the effective distance between two cells."""
