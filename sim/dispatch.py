@@ -180,8 +180,11 @@ class Dispatcher:
             self.assign(nxt, i, t)
             return
         if m.config.dispatch.return_to_post and from_cell != f.post_cell[i]:
-            back = self.travel_times(np.array([i]), int(f.post_cell[i]))[0]
-            f.return_until[i] = t + float(back)
+            # Driving back needs no turnout: the officer is already in the car (or walking).
+            back = self.travel_times(np.array([i]), int(f.post_cell[i]))[0] - f.turnout[i]
+            if not m.config.dispatch.travel:
+                back = 0.0
+            f.return_until[i] = t + max(float(back), 0.0)
             f.set_state(i, OfficerState.RETURNING, t)
         else:
             f.set_state(i, OfficerState.IDLE, t)

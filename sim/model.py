@@ -403,7 +403,10 @@ class PoliceModel(Model):
         """Officers whose drive back to post has ended are at their post and idle."""
         f = self.force
         done = np.flatnonzero((f.state == OfficerState.RETURNING) & (f.return_until <= t))
-        f.set_states(done, int(OfficerState.IDLE), f.return_until[done])
+        # Back at post: idle if the shift goes on, off duty if it ended during the drive.
+        still_on = self.on_duty_now(int(round(t / MIN_PER_HOUR)))[done]
+        states = np.where(still_on, int(OfficerState.IDLE), int(OfficerState.OFF_DUTY))
+        f.set_states(done, states, f.return_until[done])
         self.place(done, f.post_cell[done])
 
     def assign_duties(self, idx: np.ndarray, t: float) -> None:

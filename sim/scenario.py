@@ -662,6 +662,12 @@ def _check_consistency(s: Scenario) -> None:
             f"city.community_cells: {c.community_cells} is larger than the city "
             f"({c.width} x {c.height})"
         )
+    n_cx = -(-c.width // c.community_cells)
+    n_cy = -(-c.height // c.community_cells)
+    if c.precincts_x > n_cx or c.precincts_y > n_cy:
+        raise ScenarioError(f"city.precincts_x: {c.precincts_x} x {c.precincts_y} precincts "
+                            f"need at least as many communities across and down "
+                            f"({n_cx} x {n_cy})")
     if p.shifts_per_day + p.rest_groups < 1:
         raise ScenarioError("police.shifts_per_day: need at least one shift")
     _check_size(s)
@@ -723,7 +729,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError(f"--set {text!r}: an override must look like section.key=value")
     key, raw = text.split("=", 1)
     key = key.strip()
-    if not key or "." not in key or not key.isprintable() or " " in key:
+    if not key or "." not in key or not key.isprintable() or " " in key or \
+            not all(key.split(".")):
         raise ScenarioError(f"--set {text!r}: an override key must look like section.key")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]

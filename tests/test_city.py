@@ -52,9 +52,17 @@ def test_ragged_communities_and_four_precincts_on_a_5x5_city():
     assert lay.hq_cell == lay.cell_index(2, 2)
 
 
-def test_precinct_ids_are_dense_when_blocks_are_empty():
-    # Three precinct columns but only two community columns: ids must still be 0..n-1.
-    lay = layout_of(width=4, height=4, community_cells=2, precincts_x=3, precincts_y=1)
+def test_more_precincts_than_community_columns_is_rejected():
+    # Three precinct columns but only two community columns would leave a precinct empty.
+    from sim.scenario import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError, match=r"^city\.precincts_x: "):
+        load_scenario(None, {"city.width": 4, "city.height": 4, "city.community_cells": 2,
+                             "city.precincts_x": 3, "city.precincts_y": 1})
+
+
+def test_precinct_ids_are_dense():
+    lay = layout_of(width=10, height=4, community_cells=2, precincts_x=4, precincts_y=1)
     assert sorted(set(lay.precinct_of_community.tolist())) == list(range(lay.n_precincts))
 
 

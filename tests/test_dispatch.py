@@ -324,7 +324,7 @@ def test_response_time_decomposes_and_travel_is_shortest_path_over_speed():
         if i in last and last[i][1] <= rec.t_dispatch and (
                 rec.t_dispatch // 60 == last[i][1] // 60):
             back_within_the_hour += 1  # back at the post since the last roster tick
-        back = 0.0 if cell == post else f.turnout[i] + m.travel.between(cell, post) * f.min_per_m[i]
+        back = 0.0 if cell == post else m.travel.between(cell, post) * f.min_per_m[i]  # no turnout
         last[i] = (cell, rec.t_clear + back)
     assert from_scene > 0 and back_within_the_hour > 0  # the interesting cases happen
 

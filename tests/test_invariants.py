@@ -28,12 +28,13 @@ ANY_OFFICERS = st.integers(0, 30)
 def scenarios(draw, officers=ANY_OFFICERS) -> tuple[Scenario, int, int]:
     width = draw(st.integers(3, 10))
     height = draw(st.integers(3, 10))
+    community = draw(st.integers(1, max(width, height)))
     overrides = {
         "city.width": width,
         "city.height": height,
-        "city.community_cells": draw(st.integers(1, max(width, height))),
-        "city.precincts_x": draw(st.integers(1, 2)),
-        "city.precincts_y": draw(st.integers(1, 2)),
+        "city.community_cells": community,
+        "city.precincts_x": draw(st.integers(1, min(2, -(-width // community)))),
+        "city.precincts_y": draw(st.integers(1, min(2, -(-height // community)))),
         "city.population": draw(st.integers(0, 20_000)),
         "city.hotspot_cell_share": draw(st.sampled_from([0.0, 0.05, 0.3])),
         "police.officers": draw(officers),
