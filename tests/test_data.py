@@ -130,7 +130,8 @@ def test_graphml_travel_follows_the_network(tmp_path):
     path = tmp_path / "s.graphml"
     nx.write_graphml(g, path)
     sc = load_scenario(None, {"city.width": 4, "city.height": 1, "city.community_cells": 1,
-                              "city.cell_size_m": 100.0, "police.officers": 2, "city.precincts_y": 1,
+                              "city.cell_size_m": 100.0, "police.officers": 2,
+                              "city.precincts_y": 1,
                               "residents.agents": 10, "data.streets_graphml": str(path)})
     model = build_model(sc, days=1)
     d = model.travel.from_cell(0)
