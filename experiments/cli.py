@@ -197,7 +197,7 @@ def _sweep_summary(result, out: Path) -> None:
 def report(
     store: Annotated[Path, typer.Argument(help="A sweep's store folder (the sweep's --out).")],
     out: Annotated[Path | None, typer.Option(
-        help="Folder for report.md, figures/ and tables/ (default: STORE/report).")] = None,
+        help="Folder for report.md, figures/ and tables/ (default: STORE).")] = None,
     baseline: Annotated[str | None, typer.Option(
         help="Level compared against (default: the spec's, else centralized).")] = None,
     factor: Annotated[str | None, typer.Option(
