@@ -57,7 +57,8 @@ browsers:
 
 # The headline experiment: a quick strategy sweep and its report.
 main: setup
-	$(VENV)/bin/grassroots sweep experiments/strategy_comparison.toml --quick --out results/strategy_comparison
+	$(VENV)/bin/grassroots sweep experiments/strategy_comparison.toml --quick --resume \
+	    --out results/strategy_comparison
 	$(VENV)/bin/grassroots report results/strategy_comparison
 
 # Lint first: it is seconds, the suite is minutes. pytest options live in pyproject.toml.
