@@ -21,11 +21,12 @@ from scipy.spatial import cKDTree
 
 from sim.calls import DataError, project
 from sim.scenario import CityConfig, DataConfig
+from sim.travel import DistanceField
 
 BASE_SPEED_KPH = 30.0
 
 
-class GraphTravelField:
+class GraphTravelField(DistanceField):
     """Cell-to-cell travel distances over a snapped street network.
 
     Args:
@@ -34,41 +35,22 @@ class GraphTravelField:
         offset: Distance from every cell centre to its node (metres).
     """
 
+    disconnected = ("data.streets_graphml: the street network is not connected "
+                    "(keep its largest component)")
+
     def __init__(self, matrix: csr_matrix, node_of_cell: np.ndarray, offset: np.ndarray) -> None:
+        self._init_cache(node_of_cell.size)
         self._matrix = matrix
         self.node_of_cell = node_of_cell
         self.offset = offset
-        self.n_cells = node_of_cell.size
-        self._cache: dict[int, np.ndarray] = {}
 
-    def from_cell(self, source: int) -> np.ndarray:
-        """Distance from ``source`` to every cell (effective metres; ``inf`` if unreachable)."""
-        field = self._cache.get(source)
-        if field is None:
-            key = -1 - int(self.node_of_cell[source])  # node fields under negative keys
-            if key not in self._cache:
-                self._cache[key] = dijkstra(self._matrix, directed=False, indices=-1 - key)
-            by_node = self._cache[key]
-            field = by_node[self.node_of_cell] + self.offset + self.offset[source]
-            field[source] = 0.0
-            field.setflags(write=False)
-            self._cache[source] = field
+    def compute(self, source: int) -> np.ndarray:
+        """Snap distance + shortest path from the source's node + snap distance."""
+        by_node = dijkstra(self._matrix, directed=False,
+                           indices=int(self.node_of_cell[source]))
+        field = by_node[self.node_of_cell] + self.offset + self.offset[source]
+        field[source] = 0.0
         return field
-
-    def to_cells(self, source: int, targets: np.ndarray) -> np.ndarray:
-        """Distance from ``source`` to ``targets`` only."""
-        return self.from_cell(source)[targets]
-
-    def between(self, a: int, b: int) -> float:
-        """Distance between two cells."""
-        return float(self.from_cell(a)[b])
-
-    def check_connected(self, sources: list[int]) -> None:
-        """Raise DataError if some cell cannot be reached from one of ``sources``."""
-        for s in sources:
-            if not np.isfinite(self.from_cell(s)).all():
-                raise DataError("data.streets_graphml: the street network is not connected "
-                                "(keep its largest component)")
 
 
 def load_graphml(cfg: DataConfig, city: CityConfig) -> GraphTravelField:
