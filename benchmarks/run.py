@@ -3,8 +3,11 @@
 Run with ``make bench`` or ``python benchmarks/run.py [CASE ...] [--json FILE]``. Cases:
 
 * ``default_year`` — the default city, all mechanisms on, 365 days;
-* ``residents_100k`` — a 100,000-resident city, 30 days;
-* ``residents_scaling`` — the default city for 60 days with 10k and 100k residents;
+* ``residents_10k_60d`` / ``residents_100k_60d`` — the default city for 60 days with 10k and
+  100k residents (scaling of the vectorised resident updates), and ``residents_100k_30d``;
+* ``base_60d`` / ``officers_incidents_10x_60d`` — the default city for 60 days, and with ten
+  times the officers and ten times the incidents (scaling of the event-driven core);
+* ``city_200x200`` — a 200 x 200 city, 100,000 residents, 2,000 officers, 30 days;
 * ``bare_queue`` — a bare SimPy M/M/c queue with the same number of calls as ``default_year``
   (the reference cost per call); the model's cost per incident is reported relative to it.
 
@@ -29,6 +32,9 @@ CASES = {
     "residents_10k_60d": {"days": 60, "overrides": {}},
     "residents_100k_60d": {"days": 60, "overrides": {"residents.agents": 100_000}},
     "residents_100k_30d": {"days": 30, "overrides": {"residents.agents": 100_000}},
+    "base_60d": {"days": 60, "overrides": {}},
+    "officers_incidents_10x_60d": {"days": 60, "overrides": {
+        "police.officers": 1200, "incidents.rate_per_1000_day": 30.0}},
     "city_200x200": {"days": 30, "overrides": {
         "city.width": 200, "city.height": 200, "city.community_cells": 20,
         "city.population": 1_000_000, "residents.agents": 100_000, "police.officers": 2000,
@@ -111,8 +117,7 @@ def bare_queue(n_calls: int, c: int = 15, seed: int = 1) -> dict:
 def main() -> None:
     """Run the chosen cases (each in a subprocess) and print a table and JSON."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("cases", nargs="*", default=["default_year", "residents_10k_60d",
-                                                 "residents_100k_60d", "residents_100k_30d"])
+    ap.add_argument("cases", nargs="*", default=list(CASES))
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -89,9 +89,6 @@ class Dispatcher:
         incident = Incident(m, m.cells[cell], row, Priority(int(m.log.priority[row])), cell)
         self.open[row] = incident
         t = float(m.log.t_ready[row])
-        # Units whose drive back has ended are at their post now, not at their last scene
-        # (the hourly roster would only notice at the next full hour).
-        m.finish_returns(t)
         officer = self.nearest_officer(row, cell)
         if officer is not None:
             self.assign(incident, officer, t)

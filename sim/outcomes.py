@@ -120,4 +120,4 @@ class Outcomes:
             return 0.0
         score = (res.response_weight * timely + res.clearance_weight * cleared +
                  res.conduct_weight * (conduct - 1.0))
-        return float(np.clip(score / total, -1.0, 1.0))
+        return min(max(float(score / total), -1.0), 1.0)

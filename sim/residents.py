@@ -100,18 +100,25 @@ class Residents:
         self.victimised[victim] += 1
         if not cfg.experience:
             return
-        self._nudge(np.array([victim]), score, 1.0)
+        self._nudge(victim, score, 1.0)
         if cfg.word_of_mouth > 0:
             nb = self.network.indices[self.network.indptr[victim]:self.network.indptr[victim + 1]]
             self._nudge(nb, score, cfg.word_of_mouth)
 
-    def _nudge(self, idx: np.ndarray, score: float, weight: float) -> None:
+    def _nudge(self, idx: np.ndarray | int, score: float, weight: float) -> None:
+        """Move satisfaction and trust of ``idx`` a share of the way to 1 (or 0).
+
+        The share is ``rate * |score|`` (times ``negativity`` for bad experiences), capped at
+        1 so that a large step stops exactly at the bound instead of overshooting it.
+        """
         cfg = self.cfg
         rate = cfg.experience_rate * weight * (1.0 if score >= 0 else cfg.negativity)
         for arr, k in ((self.satisfaction, 1.0), (self.trust, cfg.trust_rate_ratio)):
-            x = arr[idx]
-            # A step larger than the gap (rate * negativity may exceed 1) stops at 0 or 1.
-            arr[idx] = np.clip(x + rate * k * score * (1 - x if score >= 0 else x), 0, 1)
+            share = min(rate * k * abs(score), 1.0)
+            if score >= 0:
+                arr[idx] += share * (1 - arr[idx])
+            else:
+                arr[idx] -= share * arr[idx]
 
     def daily(self, presence: np.ndarray, contacts_by_community: np.ndarray) -> None:
         """One day of presence, contact, decay and drift (all vectorised).
