@@ -80,6 +80,10 @@ def collect(model: PoliceModel) -> RunResult:
     lay = model.layout
     x, y = lay.xy(np.arange(lay.n_cells))
     incidents = incidents_frame(model.log, x, y, TIERS)
+    parts = model.log.parts()
+    if parts:  # incidents streamed to disk during a long run come first
+        incidents = pd.concat([*(pd.read_parquet(p) for p in parts), incidents],
+                              ignore_index=True)
     days = int(math.ceil(model.day - 1e-9))
     daily = daily_frame(incidents, model.recorder, days)
     communities = community_frame(incidents, model)

@@ -77,7 +77,7 @@ class Dispatcher:
         for row in rows.tolist():
             ready = _Ready(self, row)
             self.pending[row] = ready
-            self.model.at_minute(ready.fire, log.t_ready[row])
+            self.model.at_minute(ready.fire, log.t_ready[row - log.base])
 
     # -- events -----------------------------------------------------------------------------
     def on_ready(self, ready: _Ready) -> None:
@@ -85,10 +85,11 @@ class Dispatcher:
         row = ready.row
         del self.pending[row]
         m = self.model
-        cell = int(m.log.cell[row])
-        incident = Incident(m, m.cells[cell], row, Priority(int(m.log.priority[row])), cell)
+        log, r = m.log, row - m.log.base
+        cell = int(log.cell[r])
+        incident = Incident(m, m.cells[cell], row, Priority(int(log.priority[r])), cell)
         self.open[row] = incident
-        t = float(m.log.t_ready[row])
+        t = float(log.t_ready[r])
         officer = self.nearest_officer(row, cell)
         if officer is not None:
             self.assign(incident, officer, t)
@@ -102,10 +103,11 @@ class Dispatcher:
         m = self.model
         row, i = incident.row, incident.officer
         t = incident.t_eta
-        m.log.t_arrive[row] = t
+        log, r = m.log, row - m.log.base
+        log.t_arrive[r] = t
         m.force.set_state(i, OfficerState.ON_SCENE, t)
         m.move_officer(i, incident.cell_index)
-        duration = m.process.on_scene_minutes(int(m.log.priority[row]), float(m.log.z_scene[row]))
+        duration = m.process.on_scene_minutes(int(log.priority[r]), float(log.z_scene[r]))
         # The log gets t_clear only when the incident is cleared: still on scene at the end
         # of a run means not closed (neither cleared nor failed).
         incident.t_due = t + duration
@@ -116,12 +118,13 @@ class Dispatcher:
         m = self.model
         row, i = incident.row, incident.officer
         t = incident.t_due
-        m.log.t_clear[row] = t
+        r = row - m.log.base
+        m.log.t_clear[r] = t
         m.outcomes.close_incident(row, i)
         del self.open[row]
         incident.remove()
         m.force.incident[i] = -1
-        self.free_officer(i, t, from_cell=int(m.log.cell[row]))
+        self.free_officer(i, t, from_cell=int(m.log.cell[r]))
 
     # -- decisions --------------------------------------------------------------------------
     def nearest_officer(self, row: int, cell: int) -> int | None:
@@ -131,7 +134,7 @@ class Dispatcher:
         cand = np.flatnonzero(f.available_mask())
         if cand.size == 0:
             return None
-        pc = m.priority_cfg[int(m.log.priority[row])]
+        pc = m.priority_cfg[int(m.log.priority[row - m.log.base])]
         ok = m.strategy.eligible(m, row, cand)
         if pc.sworn_only:
             ok &= f.sworn[cand]
@@ -157,10 +160,11 @@ class Dispatcher:
         incident.officer = i
         m.force.incident[i] = row
         m.force.set_state(i, OfficerState.TRAVELLING, t)
-        m.log.t_dispatch[row] = t
+        r = row - m.log.base
+        m.log.t_dispatch[r] = t
         incident.t_eta = t + travel  # logged as t_arrive only when the officer gets there
-        m.log.officer_id[row] = m.officers[i].unique_id
-        m.log.officer_tier[row] = m.force.tier[i]
+        m.log.officer_id[r] = m.officers[i].unique_id
+        m.log.officer_tier[r] = m.force.tier[i]
         m.at_minute(incident.arrive, incident.t_eta)
 
     def free_officer(self, i: int, t: float, from_cell: int) -> None:
@@ -214,7 +218,7 @@ class Dispatcher:
 
     def drop(self, incident: Incident) -> None:
         """Lose a call because the queue is full (counted, never silently)."""
-        self.model.log.lost[incident.row] = True
+        self.model.log.lost[incident.row - self.model.log.base] = True
         del self.open[incident.row]
         incident.remove()
         self.lost += 1

@@ -18,6 +18,9 @@ field), which is compact and turns directly into the ``incidents`` table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -30,32 +33,46 @@ FLOAT_COLS = ("t_occur", "t_report", "t_ready", "t_dispatch", "t_arrive", "t_cle
 INT_COLS = ("cell", "community", "precinct", "priority", "officer_id", "officer_tier",
             "victim")
 BOOL_COLS = ("in_progress", "reported", "cleared", "lost")
+ALL_COLS = FLOAT_COLS + INT_COLS + BOOL_COLS
+_FILL = {**dict.fromkeys(FLOAT_COLS, np.nan), **dict.fromkeys(INT_COLS, -1),
+         **dict.fromkeys(BOOL_COLS, False)}
+_DTYPE = {**dict.fromkeys(FLOAT_COLS, np.float64), **dict.fromkeys(INT_COLS, np.int64),
+          **dict.fromkeys(BOOL_COLS, np.bool_)}
 
 
 class IncidentLog:
-    """Columnar, growable store of every incident of a run (reported or not).
+    """Columnar, growable store of the incidents of a run (reported or not).
 
-    Columns are numpy arrays, accessed as attributes (``log.t_occur[i]``). Times are minutes
-    since the start of the run; NaN means the stage did not happen.
+    Columns are numpy arrays, accessed as attributes. Incident ids (rows) are global and
+    never change; the arrays hold the rows from ``base`` on, so incident ``row`` is at
+    ``log.t_occur[row - log.base]`` (``base`` is 0 unless the log has spilled). Times are
+    minutes since the start of the run; NaN means the stage did not happen.
+
+    Long runs do not keep every incident in memory: :meth:`spill` writes a prefix of rows
+    that can no longer change (closed, never reported or lost) to a Parquet part file in
+    ``spill_dir`` and drops it from the arrays; :meth:`parts` lists those files in order.
     """
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int = 1024, spill_dir: Path | None = None) -> None:
         self.n = 0
+        self.base = 0
         self._cap = max(16, capacity)
-        for name in FLOAT_COLS:
-            setattr(self, name, np.full(self._cap, np.nan))
-        for name in INT_COLS:
-            setattr(self, name, np.full(self._cap, -1, dtype=np.int64))
-        for name in BOOL_COLS:
-            setattr(self, name, np.zeros(self._cap, dtype=bool))
+        self.spill_dir = spill_dir
+        self._parts: list[Path] = []
+        for name in ALL_COLS:
+            setattr(self, name, np.full(self._cap, _FILL[name], dtype=_DTYPE[name]))
 
-    def _grow(self, need: int) -> None:
-        new_cap = max(self._cap * 2, need)
-        for name in FLOAT_COLS + INT_COLS + BOOL_COLS:
+    @property
+    def size(self) -> int:
+        """Rows held in memory (``n - base``)."""
+        return self.n - self.base
+
+    def _resize(self, new_cap: int) -> None:
+        keep = self.size
+        for name in ALL_COLS:
             old = getattr(self, name)
-            fill = np.nan if name in FLOAT_COLS else (-1 if name in INT_COLS else False)
-            arr = np.full(new_cap, fill, dtype=old.dtype)
-            arr[: self.n] = old[: self.n]
+            arr = np.full(new_cap, _FILL[name], dtype=old.dtype)
+            arr[:keep] = old[:keep]
             setattr(self, name, arr)
         self._cap = new_cap
 
@@ -69,17 +86,44 @@ class IncidentLog:
             The row indices (incident ids) of the new incidents.
         """
         k = len(next(iter(columns.values())))
-        if self.n + k > self._cap:
-            self._grow(self.n + k)
-        rows = np.arange(self.n, self.n + k)
+        if self.size + k > self._cap:
+            self._resize(max(self._cap * 2, self.size + k))
+        start = self.size
         for name, values in columns.items():
-            getattr(self, name)[self.n : self.n + k] = values
+            getattr(self, name)[start : start + k] = values
+        rows = np.arange(self.n, self.n + k)
         self.n += k
         return rows
 
     def column(self, name: str) -> np.ndarray:
-        """Return the filled part of one column (a view)."""
-        return getattr(self, name)[: self.n]
+        """Return the rows held in memory of one column (a view; row ``base`` first)."""
+        return getattr(self, name)[: self.size]
+
+    def spill(self, upto: int, frame: Callable[[IncidentLog, int], pd.DataFrame]) -> None:
+        """Write rows ``base..upto-1`` to a Parquet part and drop them from memory.
+
+        Args:
+            upto: First row to keep; every row before it must be final.
+            frame: Builds the public table of the first ``k`` rows held (``frame(log, k)``).
+        """
+        k = upto - self.base
+        if k <= 0 or self.spill_dir is None:
+            return
+        path = self.spill_dir / f"incidents-{len(self._parts):05d}.parquet"
+        frame(self, k).to_parquet(path, index=False)
+        self._parts.append(path)
+        keep = self.size - k
+        for name in ALL_COLS:
+            arr = getattr(self, name)
+            arr[:keep] = arr[k : k + keep]
+            arr[keep : k + keep] = _FILL[name]
+        self.base = upto
+        if self._cap > 4 * max(keep, 1024):
+            self._resize(max(2 * keep, 1024))
+
+    def parts(self) -> list[Path]:
+        """Part files written so far, in row order."""
+        return list(self._parts)
 
 
 class IncidentProcess:
@@ -215,49 +259,53 @@ def _daily_cycle_cdf(amplitude: float, peak_hour: float) -> np.ndarray:
 
 
 def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
-                    tier_labels: tuple[str, ...]) -> pd.DataFrame:
-    """Build the public ``incidents`` table from the log.
+                    tier_labels: tuple[str, ...], k: int | None = None) -> pd.DataFrame:
+    """Build the public ``incidents`` table from the rows held in memory.
 
     Args:
         log: The incident log.
         x: Grid x of every cell (flat).
         y: Grid y of every cell (flat).
         tier_labels: Labels of officer tiers, indexed by tier value.
+        k: Only the first ``k`` rows held (default: all of them).
 
     Returns:
         One row per incident with the documented columns (times in minutes).
     """
-    n = log.n
-    cell = log.column("cell")
-    tier = log.column("officer_tier")
+    n = log.size if k is None else k
+
+    def col(name: str) -> np.ndarray:
+        return getattr(log, name)[:n]
+
+    cell = col("cell")
+    tier = col("officer_tier")
     labels = np.array([*tier_labels, ""], dtype=object)
-    t_report, t_ready = log.column("t_report"), log.column("t_ready")
-    t_dispatch, t_arrive = log.column("t_dispatch"), log.column("t_arrive")
-    df = pd.DataFrame({
-        "incident_id": np.arange(n, dtype=np.int64),
-        "community": log.column("community"),
-        "precinct": log.column("precinct"),
-        "x": x[cell] if n else np.zeros(0, dtype=np.int64),
-        "y": y[cell] if n else np.zeros(0, dtype=np.int64),
-        "priority": pd.Categorical.from_codes(log.column("priority"), categories=PRIORITIES),
-        "in_progress": log.column("in_progress"),
-        "t_occur": log.column("t_occur"),
+    t_report, t_ready = col("t_report"), col("t_ready")
+    t_dispatch, t_arrive = col("t_dispatch"), col("t_arrive")
+    return pd.DataFrame({
+        "incident_id": np.arange(log.base, log.base + n, dtype=np.int64),
+        "community": col("community"),
+        "precinct": col("precinct"),
+        "x": x[cell],
+        "y": y[cell],
+        "priority": pd.Categorical.from_codes(col("priority"), categories=PRIORITIES),
+        "in_progress": col("in_progress"),
+        "t_occur": col("t_occur"),
         "t_report": t_report,
         "t_ready": t_ready,
         "t_dispatch": t_dispatch,
         "t_arrive": t_arrive,
-        "t_clear": log.column("t_clear"),
-        "reported": log.column("reported"),
-        "cleared": log.column("cleared"),
-        "lost": log.column("lost"),
-        "officer_id": log.column("officer_id"),
-        "victim": log.column("victim"),
+        "t_clear": col("t_clear"),
+        "reported": col("reported"),
+        "cleared": col("cleared"),
+        "lost": col("lost"),
+        "officer_id": col("officer_id"),
+        "victim": col("victim"),
         "officer_tier": pd.Categorical(labels[np.where(tier >= 0, tier, len(tier_labels))],
                                        categories=[*tier_labels, ""]),
         "dispatch_delay": t_ready - t_report,
         "queue_wait": t_dispatch - t_ready,
         "travel_time": t_arrive - t_dispatch,
         "response_time": t_arrive - t_report,
-        "on_scene": log.column("t_clear") - t_arrive,
+        "on_scene": col("t_clear") - t_arrive,
     })
-    return df

@@ -72,18 +72,19 @@ def daily_frame(incidents: pd.DataFrame, recorder: DailyRecorder, days: int) -> 
     """One row per day: incidents true and reported (by occurrence), responses (by arrival)."""
     idx = pd.RangeIndex(days, name="day")
     occ_day = (incidents["t_occur"] // MIN_PER_DAY).astype("int64")
-    by_occ = incidents.groupby(occ_day)
+    by_occ = incidents[["reported"]].groupby(occ_day)
     out = pd.DataFrame(index=idx)
     out["incidents_true"] = by_occ.size().reindex(idx, fill_value=0)
     out["incidents_reported"] = by_occ["reported"].sum().reindex(idx, fill_value=0)
     out["reporting_rate"] = out["incidents_reported"] / out["incidents_true"].replace(0, np.nan)
-    arrived = incidents[incidents["t_arrive"].notna()]
+    arrived = _rows(incidents, incidents["t_arrive"].notna(),
+                    ["t_arrive", "response_time", "dispatch_delay", "queue_wait", "travel_time"])
     by_arr = arrived.groupby((arrived["t_arrive"] // MIN_PER_DAY).astype("int64"))
     out["responses"] = by_arr.size().reindex(idx, fill_value=0)
     for col in ("response_time", "dispatch_delay", "queue_wait", "travel_time"):
         out[f"{col}_mean"] = by_arr[col].mean().reindex(idx)
     out["response_time_p90"] = by_arr["response_time"].quantile(0.9).reindex(idx)
-    closed = incidents[incidents["t_clear"].notna()]
+    closed = _rows(incidents, incidents["t_clear"].notna(), ["t_clear", "cleared"])
     by_clr = closed.groupby((closed["t_clear"] // MIN_PER_DAY).astype("int64"))
     out["closed"] = by_clr.size().reindex(idx, fill_value=0)
     out["cleared"] = by_clr["cleared"].sum().reindex(idx, fill_value=0)
@@ -106,19 +107,21 @@ def community_frame(incidents: pd.DataFrame, model: PoliceModel) -> pd.DataFrame
     out["population"] = pop
     out["cells"] = np.bincount(lay.community, minlength=n)
     out["officers_posted"] = np.bincount(f.community[f.community >= 0], minlength=n)
-    g = incidents.groupby("community")
+    g = incidents[["community", "reported"]].groupby("community")
     out["incidents_true"] = g.size().reindex(idx, fill_value=0)
     out["incidents_reported"] = g["reported"].sum().reindex(idx, fill_value=0)
     out["reporting_rate"] = out["incidents_reported"] / out["incidents_true"].replace(0, np.nan)
     per_k = 1000.0 / np.where(pop > 0, pop, np.nan) / max(model.day, 1e-9) * 365.0
     out["true_per_1000_year"] = out["incidents_true"] * per_k
     out["recorded_per_1000_year"] = out["incidents_reported"] * per_k
-    arr = incidents[incidents["t_arrive"].notna()].groupby("community")
+    arr = _rows(incidents, incidents["t_arrive"].notna(),
+                ["community", "response_time", "travel_time"]).groupby("community")
     out["responses"] = arr.size().reindex(idx, fill_value=0)
     out["response_time_mean"] = arr["response_time"].mean().reindex(idx)
     out["response_time_p90"] = arr["response_time"].quantile(0.9).reindex(idx)
     out["travel_time_mean"] = arr["travel_time"].mean().reindex(idx)
-    closed = incidents[incidents["t_clear"].notna()].groupby("community")
+    closed = _rows(incidents, incidents["t_clear"].notna(),
+                   ["community", "cleared"]).groupby("community")
     out["clearance_rate"] = closed["cleared"].mean().reindex(idx)
     extra = model.extra_community() if hasattr(model, "extra_community") else {}
     for key, values in extra.items():
@@ -129,10 +132,12 @@ def community_frame(incidents: pd.DataFrame, model: PoliceModel) -> pd.DataFrame
 def summary(model: PoliceModel, incidents: pd.DataFrame,
             communities: pd.DataFrame) -> dict[str, Any]:
     """The headline indicators of one run (times in minutes, shares in 0..1)."""
-    rep = incidents[incidents["reported"]]
-    arrived = incidents[incidents["t_arrive"].notna()]
-    dispatched = incidents[incidents["t_dispatch"].notna()]
-    closed = incidents[incidents["t_clear"].notna()]
+    rep = _rows(incidents, incidents["reported"],
+                ["t_ready", "t_dispatch", "t_arrive", "lost", "dispatch_delay"])
+    arrived = _rows(incidents, incidents["t_arrive"].notna(),
+                    ["response_time", "travel_time", "priority"])
+    dispatched = _rows(incidents, incidents["t_dispatch"].notna(), ["queue_wait"])
+    closed = _rows(incidents, incidents["t_clear"].notna(), ["on_scene", "cleared"])
     rt = arrived["response_time"]
     st = model.force.flush(model.now)
     on = st.sum() - st[:, OFF].sum()
@@ -170,6 +175,11 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
         else float("nan")
     s.update(model.extra_summary() if hasattr(model, "extra_summary") else {})
     return s
+
+
+def _rows(df: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``df`` where ``mask`` holds, only the ``columns`` needed (no full copy)."""
+    return df.loc[mask.to_numpy(), columns]
 
 
 def _mean(x: pd.Series) -> float:

@@ -13,6 +13,8 @@ Each day, at its first hour, the day's incidents are drawn at once (see
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from mesa import Model
 
@@ -249,7 +251,10 @@ class PoliceModel(Model):
         """Create the incident process and log, draw day 0."""
         lay = self.layout
         expected = self.config.incidents.rate_per_1000_day * lay.population.sum() / 1000
-        self.log = IncidentLog(int(expected * min(self.horizon_days, 400) * 1.1) + 16)
+        capacity = int(expected * min(self.horizon_days, 400) * 1.1) + 16
+        if self.config.run.log_rows:
+            capacity = min(capacity, int(self.config.run.log_rows * 1.25) + 16)
+        self.log = IncidentLog(capacity)
         self.process = self.make_process()
         self.recorder = DailyRecorder(self)
         self._day_start = 0
@@ -307,6 +312,7 @@ class PoliceModel(Model):
         self.residents.daily(self.presence, self.contacts_due)
         self.outcomes.refresh_cooperation()
         self.recorder.close_day(day - 1)
+        self.spill_log(day)
         self.strategy.on_day(self, day)
         if day < self.horizon_days:
             self.draw_day(day)
@@ -314,6 +320,42 @@ class PoliceModel(Model):
         self.contacts_due[:] = 0.0
 
     # -- incidents --------------------------------------------------------------------------
+    def spill_log(self, day: int) -> None:
+        """Stream old, final incidents to disk once the log holds ``run.log_rows`` rows.
+
+        A row is final when its incident can no longer change: not waiting in the command
+        chain, not open. Rows of the last ``keep`` days (the longest look-back of a strategy
+        or the app) stay in memory.
+        """
+        log = self.log
+        limit = self.config.run.log_rows
+        if limit == 0 or log.size <= limit:
+            return
+        if log.spill_dir is None:
+            log.spill_dir = self._make_spill_dir()
+        keep_days = max(self.config.strategy.eval_period_days, 30)
+        recent = np.searchsorted(log.column("t_occur"), (day - keep_days) * MIN_PER_DAY)
+        live = min([*self.dispatcher.pending, *self.dispatcher.open], default=log.n)
+        upto = min(log.base + int(recent), live, self._day_start)
+        if upto - log.base >= limit // 4:
+            log.spill(upto, self._incident_frame)
+
+    def _make_spill_dir(self) -> Path:
+        import shutil
+        import tempfile
+        import weakref
+
+        path = Path(tempfile.mkdtemp(prefix="grassroots-log-"))
+        weakref.finalize(self, shutil.rmtree, path, ignore_errors=True)
+        return path
+
+    def _incident_frame(self, log: IncidentLog, k: int) -> object:
+        from sim.incidents import incidents_frame
+        from sim.metrics import TIERS
+
+        x, y = self.layout.xy(np.arange(self.layout.n_cells))
+        return incidents_frame(log, x, y, TIERS, k)
+
     def deterrence(self) -> np.ndarray | None:
         """Per-cell multiplier of tomorrow's background rate from today's presence.
 
@@ -351,8 +393,10 @@ class PoliceModel(Model):
 
     def draw_day(self, day: int) -> None:
         """Draw and log one day's incidents; schedule the calls of those reported."""
-        extra = self.near_repeat(self.log.column("cell")[self._day_start:] if day > 0 else None)
-        self._day_start = self.log.n
+        log = self.log
+        yesterday = log.column("cell")[self._day_start - log.base:] if day > 0 else None
+        extra = self.near_repeat(yesterday)
+        self._day_start = log.n
         cols = self.process.draw_day(day, self.deterrence() if day > 0 else None, extra)
         lay = self.layout
         cols["community"] = lay.community[cols["cell"]]
@@ -368,13 +412,14 @@ class PoliceModel(Model):
         else:
             p_rep = self.outcomes.reporting_probability(cols["priority"], cols["victim"])
             cols["reported"] = cols["u_report"] < p_rep
-        rows = self.log.append(**cols)
-        rep = rows[cols["reported"]]
-        self.log.t_report[rows[~cols["reported"]]] = np.nan
-        delay = self.dispatcher.chain_delay(self.log.priority[rep], self.log.z_chain[rep])
-        self.log.t_ready[rep] = self.log.t_report[rep] + delay
-        order = rep[np.argsort(self.log.t_ready[rep], kind="stable")]
-        self.dispatcher.schedule_calls(order)
+        rows = log.append(**cols)
+        local = rows - log.base
+        rep = local[cols["reported"]]
+        log.t_report[local[~cols["reported"]]] = np.nan
+        delay = self.dispatcher.chain_delay(log.priority[rep], log.z_chain[rep])
+        log.t_ready[rep] = log.t_report[rep] + delay
+        order = rep[np.argsort(log.t_ready[rep], kind="stable")]
+        self.dispatcher.schedule_calls(order + log.base)
 
     # -- officers ---------------------------------------------------------------------------
     def on_duty_now(self, hour: int) -> np.ndarray:

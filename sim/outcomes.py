@@ -76,14 +76,15 @@ class Outcomes:
         """Probability that incident ``row`` attended by ``officer`` is cleared."""
         m = self.model
         log = m.log
-        prio = int(log.priority[row])
+        r = row - log.base
+        prio = int(log.priority[r])
         x = self.base_logit[prio]
-        if log.in_progress[row]:
-            rt = max(float(log.t_arrive[row] - log.t_report[row]), 1e-3)
+        if log.in_progress[r]:
+            rt = max(float(log.t_arrive[r] - log.t_report[r]), 1e-3)
             x += self.rt_slope[prio] * np.log(rt / self.expected[prio])
         x += m.config.incidents.clearance_skill_effect * (m.force.skill[officer] - 0.5)
         if self.cooperation is not None:
-            coop = self.cooperation[int(log.community[row])]
+            coop = self.cooperation[int(log.community[r])]
             x += m.config.residents.cooperation_effect * (coop - self.coop_ref)
         x += m.strategy.clearance_bonus(m)
         return expit(x)
@@ -92,11 +93,12 @@ class Outcomes:
         """Decide clearance, let the victim judge the response, let the officer learn."""
         m = self.model
         log = m.log
-        log.cleared[row] = log.u_clear[row] < self.clearance_probability(row, officer)
+        r = row - log.base
+        log.cleared[r] = log.u_clear[r] < self.clearance_probability(row, officer)
         f = m.force
         f.cases[officer] += 1
         f.skill[officer] += m.config.residents.skill_gain_per_case * (1 - f.skill[officer])
-        victim = int(log.victim[row])
+        victim = int(log.victim[r])
         if victim >= 0:
             m.residents.experience(victim, self.experience_score(row, officer))
 
@@ -110,11 +112,12 @@ class Outcomes:
         m = self.model
         log = m.log
         res = m.config.residents
-        prio = int(log.priority[row])
-        rt = max(float(log.t_arrive[row] - log.t_report[row]), 1e-3)
+        r = row - log.base
+        prio = int(log.priority[r])
+        rt = max(float(log.t_arrive[r] - log.t_report[r]), 1e-3)
         timely = float(np.tanh(np.log(self.expected[prio] / rt)))
-        cleared = 1.0 if log.cleared[row] else -1.0
-        conduct = m.force.skill[officer] + m.officer_familiarity(officer, int(log.community[row]))
+        cleared = 1.0 if log.cleared[r] else -1.0
+        conduct = m.force.skill[officer] + m.officer_familiarity(officer, int(log.community[r]))
         total = res.response_weight + res.clearance_weight + res.conduct_weight
         if total <= 0:
             return 0.0

@@ -44,6 +44,10 @@ class RunConfig:
     seed: int = param(
         20261128, "-", "Root of the SeedSequence from which all streams are spawned.", lo=0
     )
+    log_rows: int = param(
+        500_000, "incidents", "Incidents kept in memory before old, closed ones stream to "
+        "disk (about 150 bytes each); 0 = keep all.", lo=0,
+    )
 
 
 @dataclass(frozen=True)

@@ -322,7 +322,7 @@ def live_stats(model: PoliceModel, window_min: float = WINDOW_MIN) -> dict[str, 
     now = model.now
     lo = now - window_min
     log = model.log
-    n = log.n
+    n = log.size  # rows in memory (all of them unless a very long run spilled)
     t_occur, t_report = log.t_occur[:n], log.t_report[:n]
     t_arrive, t_clear = log.t_arrive[:n], log.t_clear[:n]
     prio = log.priority[:n]
@@ -468,7 +468,7 @@ class Sim:
             return resident_means(m, layer)
         if layer == "response":
             log = m.log
-            n = log.n
+            n = log.size
             arrived = log.t_arrive[:n] <= m.now
             rt = (log.t_arrive[:n] - log.t_report[:n])[arrived]
             comm = log.community[:n][arrived]

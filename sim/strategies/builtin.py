@@ -119,8 +119,9 @@ class Sinking(Strategy):
         """Community officers answer in their community, and in their precinct by car."""
         f = model.force
         local = f.tier[candidates] == Tier.COMMUNITY
-        own = f.community[candidates] == model.log.community[row]
-        near = f.vehicle[candidates] & (f.precinct[candidates] == model.log.precinct[row])
+        r = row - model.log.base
+        own = f.community[candidates] == model.log.community[r]
+        near = f.vehicle[candidates] & (f.precinct[candidates] == model.log.precinct[r])
         return ~local | own | near
 
     # -- patrol -----------------------------------------------------------------------------
@@ -226,10 +227,11 @@ class Grid(Sinking):
         """Routine calls go to the grid's officer (fallback: vehicles), others to vehicles."""
         f = model.force
         grid_officer = f.tier[candidates] == Tier.COMMUNITY
-        if int(model.log.priority[row]) != Priority.ROUTINE:
+        r = row - model.log.base
+        if int(model.log.priority[r]) != Priority.ROUTINE:
             return ~grid_officer & f.vehicle[candidates]
         own = grid_officer & (
-            f.area[candidates] == self.first_area + self.grid_of_cell[model.log.cell[row]])
+            f.area[candidates] == self.first_area + self.grid_of_cell[model.log.cell[r]])
         if model.priority_cfg[Priority.ROUTINE].sworn_only:
             own &= f.sworn[candidates]
         # Fallback only when the grid's officer is not among the available candidates.
