@@ -382,14 +382,27 @@ class PoliceModel(Model):
         lay = self.layout
         counts = np.bincount(new_cells, minlength=lay.n_cells).astype(float)
         if res.near_repeat_radius_cells > 0:
-            from scipy.ndimage import gaussian_filter
-
-            grid = counts.reshape(lay.width, lay.height)
-            blurred = gaussian_filter(grid, res.near_repeat_radius_cells, mode="constant")
-            total = blurred.sum()
-            counts = (blurred * (counts.sum() / total if total > 0 else 0)).ravel()
+            counts = self.spread_follow_ons(counts, res.near_repeat_radius_cells)
         self.excitation = self.excitation * decay + res.near_repeat_eta * counts
         return self.excitation * (1 - decay)
+
+    def spread_follow_ons(self, counts: np.ndarray, radius: float) -> np.ndarray:
+        """Where the follow-ons of today's incidents fall: near them, in the riskier cells.
+
+        A Gaussian kernel of ``radius`` cells around each incident, weighted by each cell's
+        risk relative to the risk around it (near-repeats strike similar targets: Townsley,
+        Homel & Chaseling 2003; Johnson & Bowers 2004), with the total preserved.
+        """
+        from scipy.ndimage import gaussian_filter
+
+        lay = self.layout
+        shape = (lay.width, lay.height)
+        risk = lay.risk.reshape(shape)
+        local = gaussian_filter(risk, radius, mode="constant")
+        spread = gaussian_filter(counts.reshape(shape) / np.maximum(local, 1e-300), radius,
+                                 mode="constant") * risk
+        total = spread.sum()
+        return (spread * (counts.sum() / total if total > 0 else 0.0)).ravel()
 
     def draw_day(self, day: int) -> None:
         """Draw and log one day's incidents; schedule the calls of those reported."""

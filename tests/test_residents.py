@@ -370,9 +370,11 @@ def test_near_repeat_raises_risk_near_more_than_far():
     assert extra is not None
     dist = np.abs(lay.xy(np.arange(lay.n_cells))[0] - x) + np.abs(
         lay.xy(np.arange(lay.n_cells))[1] - y)
-    assert extra[c] == extra.max()
-    near, far = extra[dist == 1], extra[dist >= 6]
-    assert near.min() > far.max()
+    # Follow-ons land near the incident (weighted towards riskier neighbours, so the
+    # incident's own cell need not be the single most likely one).
+    near, far = extra[dist <= 1], extra[dist >= 6]
+    assert near.mean() > 20 * far.mean()
+    assert extra[dist <= 3].sum() > 0.75 * extra.sum()  # a Gaussian of 1.5 cells: ~80%
     # The expected number of follow-ons released tomorrow is eta (1 - decay) per incident.
     decay = np.exp(-1 / cfg.near_repeat_days)
     assert extra.sum() == pytest.approx(cfg.near_repeat_eta * (1 - decay))
