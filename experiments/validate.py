@@ -246,6 +246,7 @@ BASE: dict[str, Any] = {
     "city.density_peaks": 0,
     "city.hotspot_cell_share": 0.0,
     "police.auxiliary_share": 0.0,
+    "police.hq_civilian_share": 0.0,
     "police.admin_share_hq": 0.0,
     "police.admin_share_station": 0.0,
     "police.admin_share_community": 0.0,

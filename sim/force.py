@@ -54,6 +54,7 @@ class Force:
         self.community = np.full(n, -1, dtype=np.int64)
         self.area = np.zeros(n, dtype=np.int64)
         self.sworn = np.ones(n, dtype=bool)
+        self.civilian = np.zeros(n, dtype=bool)
         self.vehicle = np.ones(n, dtype=bool)
         self.min_per_m = np.zeros(n)
         self.turnout = np.zeros(n)

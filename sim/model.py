@@ -32,6 +32,7 @@ from sim.residents import Residents
 from sim.rng import make_streams
 from sim.scenario import PRIORITIES, Scenario
 from sim.strategies import make_strategy
+from sim.strategies.base import split_counts
 
 MIN_PER_HOUR = 60.0
 
@@ -136,6 +137,12 @@ class PoliceModel(Model):
         self.force = f = Force(n)
         f.skill[:] = np.clip(rng.normal(p.skill_mean, p.skill_sd, n), 0.0, 1.0)
         f.sworn[:] = rng.random(n) >= p.auxiliary_share
+        # Officers 0..n_hq-1 form the configured HQ (the base organisation posts them
+        # first); a share of those posts are held by civilians, who never respond.
+        n_hq = split_counts(n, {Tier.HQ: p.share_hq, Tier.STATION: p.share_station,
+                                Tier.COMMUNITY: p.share_community})[Tier.HQ]
+        f.civilian[:] = (np.arange(n) < n_hq) & (rng.random(n) < p.hq_civilian_share)
+        f.sworn[f.civilian] = False
         groups = p.shifts_per_day + p.rest_groups
         f.group[:] = rng.permutation(n) % groups
         self._vehicle_u = rng.random(n)
@@ -474,7 +481,7 @@ class PoliceModel(Model):
         u = self.streams.officers.random((idx.size, 3))
         admin_share = np.array([p.admin_share_hq, p.admin_share_station,
                                 p.admin_share_community])[f.tier[idx]]
-        admin = u[:, 0] < admin_share
+        admin = (u[:, 0] < admin_share) | f.civilian[idx]
         patrol = ~admin & (u[:, 1] < p.patrol_share)
         states = np.where(admin, int(OfficerState.ADMIN),
                           np.where(patrol, int(OfficerState.PATROL), int(OfficerState.IDLE)))
@@ -593,6 +600,7 @@ class PoliceModel(Model):
             "officer_id": [o.unique_id for o in self.officers],
             "tier": [Tier(int(t)).label for t in f.tier],
             "precinct": f.precinct, "community": f.community, "sworn": f.sworn,
+            "civilian": f.civilian,
             "vehicle": f.vehicle, "skill": f.skill, "cases": f.cases,
         })
         for s_ in OfficerState:

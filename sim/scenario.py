@@ -121,6 +121,10 @@ class PoliceConfig:
         0.2, "-", "Auxiliary / civilian staff among officers; cannot take emergencies.", lo=0,
         hi=1,
     )
+    hq_civilian_share: float = param(
+        0.2, "-", "Non-police (civilian) staff among HQ posts: desk work only, never "
+        "dispatched (the essay: HQ holds many non-police staff; assumption).", lo=0, hi=1,
+    )
     admin_share_hq: float = param(
         0.7, "-", "Desk-work share of on-duty time at HQ (domain notes 2.9, assumption).", lo=0,
         hi=1,
@@ -438,6 +442,10 @@ class StrategyConfig:
     community_share: float = param(
         0.4, "-", "Share of station officers posted to communities or grids (MPS 2022: "
         "community officers >= 40% of station police).", lo=0, hi=1,
+    )
+    sink_civilians: bool = param(
+        True, "-", "Head-count sinking moves HQ civilians too (who add no response capacity); "
+        "false sinks sworn officers only (right person, right post).",
     )
     equipment_follows: bool = param(
         True, "-", "Vehicles follow officers down (resource tilt); false: sunk officers walk."

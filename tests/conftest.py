@@ -33,6 +33,7 @@ TINY: dict[str, Any] = {
 PLAIN_DISPATCH: dict[str, Any] = {
     "dispatch.delay_sigma": 0.0,
     "police.admin_share_hq": 0.0,
+    "police.hq_civilian_share": 0.0,
     "police.admin_share_station": 0.0,
     "police.admin_share_community": 0.0,
     "police.patrol_share": 0.0,

@@ -67,7 +67,10 @@ class Sinking(Strategy):
         self.base = super().organise(model)
         rng = model.streams.strategy
         tiers = np.array([a.tier for a in self.base])
-        self.hq_order = rng.permutation(np.flatnonzero(tiers == Tier.HQ))
+        movable = tiers == Tier.HQ
+        if not self.cfg.sink_civilians:
+            movable &= ~model.force.civilian
+        self.hq_order = rng.permutation(np.flatnonzero(movable))
         # Auxiliaries first for grids (the "1+1+N" grid head), then a random order.
         below = rng.permutation(len(self.base))
         if self.local_tier is not None and isinstance(self, Grid):
