@@ -64,6 +64,7 @@ main: setup
 # Lint first: it is seconds, the suite is minutes. pytest options live in pyproject.toml.
 test: setup browsers
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy sim agents
 	$(PY) -m pytest
 
 bench: setup
@@ -71,6 +72,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy sim agents
 
 # Caches and the venv only: results/ holds experiment output and is never removed here.
 clean:

@@ -38,7 +38,7 @@ class Incident(FixedAgent):
         self.row = row
         self.priority = priority
         self.cell_index = cell_index
-        self.officer = None
+        self.officer: int | None = None
         self.t_eta = float("nan")
         self.t_due = float("nan")
 

@@ -225,7 +225,8 @@ def _close_streets(g: nx.Graph, share: float, rng: np.random.Generator) -> None:
     keep = {tuple(sorted(e)) for e in nx.minimum_spanning_edges(g, weight="_order", data=False)}
     removable = [e for e in edges if e not in keep]
     n_remove = min(int(round(share * len(edges))), len(removable))
-    picks = rng.choice(len(removable), size=n_remove, replace=False) if n_remove else []
+    picks: list[int] = (rng.choice(len(removable), size=n_remove, replace=False).tolist()
+                        if n_remove else [])
     g.remove_edges_from([removable[i] for i in sorted(picks)])
     for _, _, d in g.edges(data=True):
         d.pop("_order", None)

@@ -102,6 +102,7 @@ class Dispatcher:
         """The officer reaches the scene: start the on-scene time."""
         m = self.model
         row, i = incident.row, incident.officer
+        assert i is not None  # an arrival always has an officer
         t = incident.t_eta
         log, r = m.log, row - m.log.base
         log.t_arrive[r] = t
@@ -117,6 +118,7 @@ class Dispatcher:
         """The officer finishes: decide clearance, free the officer, take the next call."""
         m = self.model
         row, i = incident.row, incident.officer
+        assert i is not None  # a clearance always has an officer
         t = incident.t_due
         r = row - m.log.base
         m.log.t_clear[r] = t

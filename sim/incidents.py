@@ -53,6 +53,30 @@ class IncidentLog:
     ``spill_dir`` and drops it from the arrays; :meth:`parts` lists those files in order.
     """
 
+    t_occur: np.ndarray
+    t_report: np.ndarray
+    t_ready: np.ndarray
+    t_dispatch: np.ndarray
+    t_arrive: np.ndarray
+    t_clear: np.ndarray
+    u_report: np.ndarray
+    u_clear: np.ndarray
+    u_victim: np.ndarray
+    z_scene: np.ndarray
+    z_chain: np.ndarray
+    z_report: np.ndarray
+    cell: np.ndarray
+    community: np.ndarray
+    precinct: np.ndarray
+    priority: np.ndarray
+    officer_id: np.ndarray
+    officer_tier: np.ndarray
+    victim: np.ndarray
+    in_progress: np.ndarray
+    reported: np.ndarray
+    cleared: np.ndarray
+    lost: np.ndarray
+
     def __init__(self, capacity: int = 1024, spill_dir: Path | None = None) -> None:
         self.n = 0
         self.base = 0
@@ -181,8 +205,13 @@ class IncidentProcess:
     def _day_streams(self, day: int) -> tuple[np.random.Generator, np.random.Generator]:
         """Two generators for ``day`` derived from the incident stream's seed, not its state."""
         seq = self.rng.bit_generator.seed_seq
-        return tuple(np.random.default_rng(np.random.SeedSequence(
-            entropy=seq.entropy, spawn_key=(*seq.spawn_key, day, k))) for k in (0, 1))
+        assert isinstance(seq, np.random.SeedSequence)  # streams come from make_streams
+
+        def child(k: int) -> np.random.Generator:
+            return np.random.default_rng(np.random.SeedSequence(
+                entropy=seq.entropy, spawn_key=(*seq.spawn_key, day, k)))
+
+        return child(0), child(1)
 
     def _draw(self, rng: np.random.Generator, weights: np.ndarray,
               day: int) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ Each day, at its first hour, the day's incidents are drawn at once (see
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from mesa import Model
@@ -33,6 +34,7 @@ from sim.rng import make_streams
 from sim.scenario import PRIORITIES, Scenario
 from sim.strategies import make_strategy
 from sim.strategies.base import split_counts
+from sim.travel import DistanceField
 
 MIN_PER_HOUR = 60.0
 
@@ -98,7 +100,7 @@ class PoliceModel(Model):
         lay.risk = np.asarray(self.fit["risk"])
         lay.hotspot = lay.risk >= np.quantile(lay.risk, 1 - self.config.city.hotspot_cell_share)
 
-    def make_travel(self) -> object:
+    def make_travel(self) -> DistanceField:
         """The travel field: the grid's streets, or a GraphML street network."""
         if self.config.data.streets_graphml:
             from sim.streets import load_graphml
@@ -293,6 +295,7 @@ class PoliceModel(Model):
 
             if self.config.data.mode == "replay":
                 return ReplayProcess(cfg, self.calls, lay.risk, self.streams.incidents)
+            assert self.fit is not None  # load_data fits whenever calls are loaded
             return FittedProcess(cfg, self.fit, self.streams.incidents)
         return IncidentProcess(cfg, float(lay.population.sum()), lay.risk,
                                self.streams.incidents)
@@ -542,7 +545,7 @@ class PoliceModel(Model):
         return np.where(back, f.post_cell[idx], f.pos[idx])
 
     # -- running ----------------------------------------------------------------------------
-    def run_days(self, days: int, progress: object | None = None) -> None:
+    def run_days(self, days: int, progress: Any | None = None) -> None:
         """Advance the model by whole days, updating an optional progress bar per day."""
         start = int(round(self.time)) // 24
         for d in range(start, start + days):

@@ -10,6 +10,7 @@ never drift apart.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,7 @@ def param(
     return field(default=default, metadata={"param": info})
 
 
-def section(factory: type) -> Any:
+def section(factory: Callable[[], Any]) -> Any:
     """Declare a nested section (a sub-table in TOML).
 
     Args:

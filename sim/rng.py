@@ -58,5 +58,6 @@ def make_streams(seed: int | np.random.SeedSequence) -> Streams:
     children = root.spawn(len(STREAM_NAMES))
     gens = {name: np.random.default_rng(child) for name, child in zip(STREAM_NAMES, children,
                                                                        strict=True)}
-    entropy = root.entropy if isinstance(root.entropy, int) else int(root.entropy[0])
+    raw = root.entropy
+    entropy = raw if isinstance(raw, int) else int(raw[0]) if raw is not None else 0
     return Streams(**gens, entropy=entropy, spawn_key=tuple(root.spawn_key))
