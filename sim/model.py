@@ -572,14 +572,21 @@ class PoliceModel(Model):
                 "familiarity": r.by_community("familiarity"),
                 "cooperation": r.cooperation()}
 
-    def extra_summary(self) -> dict[str, float]:
-        """Residents' end-of-run means and the dark figure."""
+    def extra_summary(self) -> dict[str, float | int]:
+        """Residents' end-of-run means; for recorded calls, rows read, used and dropped."""
         r = self.residents
-        out = {"satisfaction_mean": float("nan"), "trust_mean": float("nan"),
-               "familiarity_mean": float("nan")}
+        out: dict[str, float | int] = {"satisfaction_mean": float("nan"),
+                                       "trust_mean": float("nan"),
+                                       "familiarity_mean": float("nan")}
         if r.n:
             out.update(self.extra_daily())
             out["victimised_share"] = float((r.victimised > 0).mean())
+        if self.calls is not None:  # recorded calls: what was read and what was dropped, why
+            out["calls_read"] = self.calls.rows_read
+            out["calls_used"] = int(self.calls.minute.size)
+            out["calls_dropped"] = int(sum(self.calls.dropped.values()))
+            for reason, count in self.calls.dropped.items():
+                out["calls_dropped_" + reason.replace(" ", "_")] = count
         return out
 
     def extra_tables(self) -> dict[str, object]:
