@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agents.enums import OfficerState
+from agents.enums import OfficerState, Priority
 from sim.api import RunResult, build_model, run
 from sim.model import PoliceModel
 from sim.scenario import PRIORITIES, Scenario
@@ -86,3 +86,31 @@ def tiny() -> Callable[..., Scenario]:
 def run_n_days() -> Callable[..., RunResult]:
     """Helper running a scenario for N days (see :func:`run_days`)."""
     return run_days
+
+
+# A small city for end-to-end checks (a fraction of a second per simulated month).
+SMALL: dict[str, Any] = {
+    "city.width": 16,
+    "city.height": 16,
+    "city.community_cells": 4,
+    "city.population": 20_000,
+    "police.officers": 40,
+    "residents.agents": 2_000,
+}
+
+
+def add_incident(model, cell: int, priority: Priority, t_ready: float | None = None) -> int:
+    """Log one reported incident; schedule its call if ``t_ready`` is given."""
+    lay = model.layout
+    t = model.now if t_ready is None else t_ready
+    rows = model.log.append(
+        t_occur=np.array([t]), t_report=np.array([t]), t_ready=np.array([t]),
+        cell=np.array([cell]), community=lay.community[[cell]], precinct=lay.precinct[[cell]],
+        priority=np.array([int(priority)]), in_progress=np.array([False]),
+        reported=np.array([True]), u_report=np.array([0.0]), u_clear=np.array([0.5]),
+        u_victim=np.array([0.5]), z_scene=np.array([0.0]), z_chain=np.array([0.0]),
+        z_report=np.array([0.0]),
+    )
+    if t_ready is not None:
+        model.dispatcher.schedule_calls(rows)
+    return int(rows[0])

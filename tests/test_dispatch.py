@@ -7,7 +7,14 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PLAIN_DISPATCH, all_priorities, free_everybody, make_model, tiny_scenario
+from conftest import (
+    PLAIN_DISPATCH,
+    add_incident,
+    all_priorities,
+    free_everybody,
+    make_model,
+    tiny_scenario,
+)
 
 from agents.enums import OfficerState, Priority
 from sim.api import collect
@@ -31,23 +38,6 @@ def quiet_model(n_officers: int = 4, **overrides):
     f.turnout[:] = 1.0
     f.sworn[:] = True
     return model
-
-
-def add_incident(model, cell: int, priority: Priority, t_ready: float | None = None) -> int:
-    """Log one reported incident; schedule its call if ``t_ready`` is given."""
-    lay = model.layout
-    t = model.now if t_ready is None else t_ready
-    rows = model.log.append(
-        t_occur=np.array([t]), t_report=np.array([t]), t_ready=np.array([t]),
-        cell=np.array([cell]), community=lay.community[[cell]], precinct=lay.precinct[[cell]],
-        priority=np.array([int(priority)]), in_progress=np.array([False]),
-        reported=np.array([True]), u_report=np.array([0.0]), u_clear=np.array([0.5]),
-        u_victim=np.array([0.5]), z_scene=np.array([0.0]), z_chain=np.array([0.0]),
-        z_report=np.array([0.0]),
-    )
-    if t_ready is not None:
-        model.dispatcher.schedule_calls(rows)
-    return int(rows[0])
 
 
 def put(model, officer: int, x: int, y: int) -> None:

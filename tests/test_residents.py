@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_model, tiny_scenario
+from conftest import SMALL, make_model, tiny_scenario
 from scipy import stats
 
 from agents.enums import Priority
@@ -19,15 +19,6 @@ from sim.scenario import PRIORITIES, Scenario
 
 ALPHA = 0.05
 
-# A small city for end-to-end checks (runs in a fraction of a second per month).
-SMALL: dict[str, object] = {
-    "city.width": 16,
-    "city.height": 16,
-    "city.community_cells": 4,
-    "city.population": 20_000,
-    "police.officers": 40,
-    "residents.agents": 2_000,
-}
 
 
 def small(**overrides: object) -> Scenario:

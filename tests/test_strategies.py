@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PLAIN_DISPATCH, free_everybody, make_model, tiny_scenario
+from conftest import PLAIN_DISPATCH, SMALL, add_incident, free_everybody, make_model, tiny_scenario
 from scipy import stats
 
 from agents.enums import OfficerState, Priority, Tier
@@ -20,14 +20,6 @@ from sim.strategies import available_strategies
 ALPHA = 0.05
 BUILTINS = ("centralized", "station", "community", "grid", "smart", "adaptive")
 
-SMALL: dict[str, object] = {
-    "city.width": 16,
-    "city.height": 16,
-    "city.community_cells": 4,
-    "city.population": 20_000,
-    "police.officers": 40,
-    "residents.agents": 2_000,
-}
 
 # A moderately small version of the reference city (16 communities, 4 precincts).
 MEDIUM: dict[str, object] = {
@@ -269,20 +261,6 @@ def grid_model(**overrides):
     return model
 
 
-def add_call(model, cell: int, priority: Priority) -> int:
-    lay = model.layout
-    t = model.now
-    rows = model.log.append(
-        t_occur=np.array([t]), t_report=np.array([t]), t_ready=np.array([t]),
-        cell=np.array([cell]), community=lay.community[[cell]], precinct=lay.precinct[[cell]],
-        priority=np.array([int(priority)]), in_progress=np.array([False]),
-        reported=np.array([True]), u_report=np.array([0.0]), u_clear=np.array([0.5]),
-        u_victim=np.array([0.5]), z_scene=np.array([0.0]), z_chain=np.array([0.0]),
-        z_report=np.array([0.0]),
-    )
-    return int(rows[0])
-
-
 def grid_cells(model, officer: int) -> np.ndarray:
     s = model.strategy
     return np.flatnonzero(s.grid_of_cell == model.force.area[officer] - s.first_area)
@@ -296,7 +274,7 @@ def test_grid_officer_takes_routine_calls_in_own_grid_when_free():
     checked = 0
     for g in grid_officers:
         for cell in grid_cells(model, g):
-            row = add_call(model, int(cell), Priority.ROUTINE)
+            row = add_incident(model, int(cell), Priority.ROUTINE)
             got = model.dispatcher.nearest_officer(row, int(cell))
             assert got == g, (g, int(cell), got)
             checked += 1
@@ -310,7 +288,7 @@ def test_grid_fallback_when_grid_officer_busy():
         g = int(np.flatnonzero(f.tier == Tier.COMMUNITY)[0])
         f.set_state(g, OfficerState.ON_SCENE, model.now)
         cell = int(grid_cells(model, g)[0])
-        row = add_call(model, cell, Priority.ROUTINE)
+        row = add_incident(model, cell, Priority.ROUTINE)
         got = model.dispatcher.nearest_officer(row, cell)
         if fallback:
             assert got is not None and f.tier[got] != Tier.COMMUNITY and f.vehicle[got]
@@ -324,14 +302,14 @@ def test_grid_urgent_and_emergency_never_go_to_grid_officers():
     g = np.flatnonzero(f.tier == Tier.COMMUNITY)
     cell = int(grid_cells(model, int(g[0]))[0])
     for prio in (Priority.EMERGENCY, Priority.URGENT):
-        got = model.dispatcher.nearest_officer(add_call(model, cell, prio), cell)
+        got = model.dispatcher.nearest_officer(add_incident(model, cell, prio), cell)
         assert got is not None and f.tier[got] != Tier.COMMUNITY
     # With every other unit busy, the call waits rather than go to a free grid officer.
     others = np.flatnonzero(f.tier != Tier.COMMUNITY)
     f.set_states(others, int(OfficerState.ON_SCENE), model.now)
     for prio in (Priority.EMERGENCY, Priority.URGENT):
-        assert model.dispatcher.nearest_officer(add_call(model, cell, prio), cell) is None
-    got = model.dispatcher.nearest_officer(add_call(model, cell, Priority.ROUTINE), cell)
+        assert model.dispatcher.nearest_officer(add_incident(model, cell, prio), cell) is None
+    got = model.dispatcher.nearest_officer(add_incident(model, cell, Priority.ROUTINE), cell)
     assert got is not None and f.tier[got] == Tier.COMMUNITY
 
 
