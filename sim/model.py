@@ -26,6 +26,7 @@ from agents.resident import Resident
 from sim.city import CityLayout, build_grid, build_layout, make_travel
 from sim.dispatch import Dispatcher
 from sim.force import Assignment, Force
+from sim.hazard import Hazard
 from sim.incidents import MIN_PER_DAY, IncidentLog, IncidentProcess
 from sim.metrics import DailyRecorder
 from sim.outcomes import Outcomes
@@ -267,24 +268,9 @@ class PoliceModel(Model):
         self.process = self.make_process()
         self.recorder = DailyRecorder(self)
         self._day_start = 0
-        self.excitation = self.stationary_excitation()
+        replay = self.calls is not None and self.config.data.mode == "replay"
+        self.hazard = Hazard(self.config.residents, self.layout, self.process, replay)
         self.draw_day(0)
-
-    def stationary_excitation(self) -> np.ndarray:
-        """Near-repeat excitation at its long-run level, so runs start without a burn-in.
-
-        With branching ratio ``eta`` the long-run rate is ``background / (1 - eta)``; the
-        excitation stock that releases ``eta`` times that each day is that over ``1 - decay``.
-        """
-        res = self.config.residents
-        n = self.layout.n_cells
-        if not res.near_repeat or res.near_repeat_eta == 0 or (self.calls is not None and \
-                self.config.data.mode == "replay"):
-            return np.zeros(n)
-        eta = res.near_repeat_eta
-        decay = np.exp(-1.0 / res.near_repeat_days)
-        background = self.process.daily_mean * self.process.risk
-        return eta * background / (1 - eta) / (1 - decay)
 
     def make_process(self) -> IncidentProcess:
         """Synthetic incidents, recorded calls replayed, or a process fitted to them."""
@@ -366,61 +352,14 @@ class PoliceModel(Model):
         x, y = self.layout.xy(np.arange(self.layout.n_cells))
         return incidents_frame(log, x, y, TIERS, k)
 
-    def deterrence(self) -> np.ndarray | None:
-        """Per-cell multiplier of tomorrow's background rate from today's presence.
-
-        ``1 - d_max (1 - exp(-presence / h))``: a cell patrolled for ``h`` officer-hours a
-        day loses 63% of the maximum reduction (Koper 1995; Ratcliffe et al. 2011).
-        """
-        res = self.config.residents
-        if not res.deterrence or res.deterrence_max == 0:
-            return None
-        return 1 - res.deterrence_max * (1 - np.exp(-self.presence / res.deterrence_half_hours))
-
-    def near_repeat(self, new_cells: np.ndarray | None) -> np.ndarray | None:
-        """Expected follow-on incidents per cell for the coming day (a discrete Hawkes kernel).
-
-        Each incident adds ``eta`` expected follow-ons, released over time with mean delay
-        ``near_repeat_days`` (exponential) and spread over nearby cells by a Gaussian.
-        """
-        res = self.config.residents
-        if not res.near_repeat or res.near_repeat_eta == 0:
-            return None
-        decay = np.exp(-1.0 / res.near_repeat_days)
-        if new_cells is None:  # first day: release the initial (stationary) stock
-            return self.excitation * (1 - decay)
-        lay = self.layout
-        counts = np.bincount(new_cells, minlength=lay.n_cells).astype(float)
-        if res.near_repeat_radius_cells > 0:
-            counts = self.spread_follow_ons(counts, res.near_repeat_radius_cells)
-        self.excitation = self.excitation * decay + res.near_repeat_eta * counts
-        return self.excitation * (1 - decay)
-
-    def spread_follow_ons(self, counts: np.ndarray, radius: float) -> np.ndarray:
-        """Where the follow-ons of today's incidents fall: near them, in the riskier cells.
-
-        A Gaussian kernel of ``radius`` cells around each incident, weighted by each cell's
-        risk relative to the risk around it (near-repeats strike similar targets: Townsley,
-        Homel & Chaseling 2003; Johnson & Bowers 2004), with the total preserved.
-        """
-        from scipy.ndimage import gaussian_filter
-
-        lay = self.layout
-        shape = (lay.width, lay.height)
-        risk = lay.risk.reshape(shape)
-        local = gaussian_filter(risk, radius, mode="constant")
-        spread = gaussian_filter(counts.reshape(shape) / np.maximum(local, 1e-300), radius,
-                                 mode="constant") * risk
-        total = spread.sum()
-        return (spread * (counts.sum() / total if total > 0 else 0.0)).ravel()
-
     def draw_day(self, day: int) -> None:
         """Draw and log one day's incidents; schedule the calls of those reported."""
         log = self.log
         yesterday = log.column("cell")[self._day_start - log.base:] if day > 0 else None
-        extra = self.near_repeat(yesterday)
+        extra = self.hazard.near_repeat(yesterday)
         self._day_start = log.n
-        cols = self.process.draw_day(day, self.deterrence() if day > 0 else None, extra)
+        deterred = self.hazard.deterrence(self.presence) if day > 0 else None
+        cols = self.process.draw_day(day, deterred, extra)
         lay = self.layout
         cols["community"] = lay.community[cols["cell"]]
         cols["precinct"] = lay.precinct[cols["cell"]]

@@ -309,7 +309,7 @@ def test_drift_pulls_views_back_to_baseline():
 def test_deterrence_off_is_none():
     m = tiny_model(**{"residents.deterrence": False})
     m.presence[:] = 10.0
-    assert m.deterrence() is None
+    assert m.hazard.deterrence(m.presence) is None
 
 
 def test_deterrence_only_where_presence():
@@ -317,7 +317,7 @@ def test_deterrence_only_where_presence():
     cfg = m.config.residents
     m.presence[:] = 0.0
     m.presence[[2, 7]] = [0.5, 6.0]
-    d = m.deterrence()
+    d = m.hazard.deterrence(m.presence)
     assert d is not None and d.shape == (m.layout.n_cells,)
     patrolled = m.presence > 0
     assert np.all(d[patrolled] < 1)
@@ -336,7 +336,7 @@ def test_deterrence_lowers_the_incident_rate_where_patrolled():
         m.presence[:] = 0.0
         hot = np.argsort(-m.layout.risk)[:3]
         m.presence[hot] = 20.0
-        mult = m.deterrence()
+        mult = m.hazard.deterrence(m.presence)
         draws = [m.process.draw_day(d, mult) for d in range(1, 200)]
         cells = np.concatenate([d["cell"] for d in draws])
         counts[on] = np.isin(cells, hot).sum(), cells.size
@@ -346,7 +346,7 @@ def test_deterrence_lowers_the_incident_rate_where_patrolled():
 
 def test_near_repeat_off_is_none():
     m = tiny_model(**{"residents.near_repeat": False})
-    assert m.near_repeat(np.array([3, 3, 4])) is None
+    assert m.hazard.near_repeat(np.array([3, 3, 4])) is None
 
 
 def test_near_repeat_raises_risk_near_more_than_far():
@@ -354,10 +354,10 @@ def test_near_repeat_raises_risk_near_more_than_far():
                                   "city.community_cells": 5, "residents.agents": 50}))
     lay = m.layout
     cfg = m.config.residents
-    m.excitation[:] = 0.0
+    m.hazard.excitation[:] = 0.0
     x, y = 2, 2
     c = x * lay.height + y
-    extra = m.near_repeat(np.array([c]))
+    extra = m.hazard.near_repeat(np.array([c]))
     assert extra is not None
     dist = np.abs(lay.xy(np.arange(lay.n_cells))[0] - x) + np.abs(
         lay.xy(np.arange(lay.n_cells))[1] - y)
@@ -370,7 +370,7 @@ def test_near_repeat_raises_risk_near_more_than_far():
     decay = np.exp(-1 / cfg.near_repeat_days)
     assert extra.sum() == pytest.approx(cfg.near_repeat_eta * (1 - decay))
     # With no new incidents the excitation decays.
-    later = m.near_repeat(np.zeros(0, dtype=np.int64))
+    later = m.hazard.near_repeat(np.zeros(0, dtype=np.int64))
     np.testing.assert_allclose(later, extra * decay)
 
 
@@ -383,7 +383,7 @@ def test_near_repeat_raises_next_day_counts_near_incidents():
     m = make_model(scen)
     lay = m.layout
     c = 2 * lay.height + 2
-    extra = m.near_repeat(np.full(200, c))  # a burst of 200 incidents in one cell
+    extra = m.hazard.near_repeat(np.full(200, c))  # a burst of 200 incidents in one cell
     near = np.flatnonzero(np.abs(lay.xy(np.arange(lay.n_cells))[0] - 2) +
                           np.abs(lay.xy(np.arange(lay.n_cells))[1] - 2) <= 1)
     with_nr = [np.isin(m.process.draw_day(d, None, extra)["cell"], near).sum()
