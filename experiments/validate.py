@@ -33,10 +33,10 @@ Model mechanics that prevent a naive comparison, and how they are handled:
   travel checks reconstruct, for the single officer, where each dispatch started and keep
   only those from the post (resp. from a fresh patrol cell); that selection depends only on
   past incidents, so the current incident's cell is still an independent draw.
-* For the same reason, "nearest unit by travel time" is *not* a fixed-preference rule in the
-  model (the position of a unit that has just cleared matters). The hypercube check uses
-  ``dispatch.travel = false``: all travel times are zero and ties go to the lower officer
-  index, which is an exact fixed preference (unit 0, then unit 1) for every atom.
+* The hypercube model is checked twice: with ``dispatch.travel = false`` (all travel times
+  zero, ties to the lower officer index: an exact fixed preference), and with nearest-unit
+  dispatch by travel at a speed that makes travel negligible: a unit whose drive back has
+  ended is at its station, so each atom prefers the nearer station's unit.
 """
 
 from __future__ import annotations
@@ -465,14 +465,24 @@ def check_travel(days: int, seed: int) -> list[Check]:
 
 
 def check_hypercube(reps: int, days: int, seed: int, rho: float = 0.5,
-                    mean_min: float = 30.0) -> list[Check]:
-    """Two stations, one officer each, fixed preference (0 then 1), infinite FCFS queue."""
+                    mean_min: float = 30.0, nearest: bool = False) -> list[Check]:
+    """Two stations, one officer each, infinite FCFS queue, vs Larson's hypercube model.
+
+    With ``nearest=False`` travel is off, so ties make a fixed preference (unit 1, then 2)
+    for every atom. With ``nearest=True`` units drive (so fast that travel is negligible
+    against service) and dispatch is nearest-by-travel from the post: each atom prefers the
+    unit whose station is closer, which the hypercube takes as its preference list.
+    """
     lam = 2 * rho / mean_min
+    travel = ({"dispatch.travel": True, "police.speed_vehicle_kmh": 1e6,
+               "police.vehicle_share_station": 1.0,  # nobody on foot: travel negligible
+               "police.turnout_min": 0.0, "dispatch.return_to_post": True}
+              if nearest else {"dispatch.travel": False})
     sc = scenario(**{
         "city.width": 4, "city.height": 2, "city.community_cells": 2, "city.precincts_x": 2,
         "city.precincts_y": 1, "police.officers": 2, "police.share_hq": 0.0,
         "police.share_station": 1.0, "police.share_community": 0.0,
-        "police.patrol_share": 0.0, "dispatch.travel": False,
+        "police.patrol_share": 0.0, **travel,
         "incidents.rate_per_1000_day": rate_for(lam, 100_000),
         **{k.replace("__", "."): v for k, v in on_scene(mean_min).items()},
     })
@@ -491,15 +501,17 @@ def check_hypercube(reps: int, days: int, seed: int, rho: float = 0.5,
                        ("pwait", np.mean(inc["queue_wait"].to_numpy() > 0))):
             sim[key].append(float(v))
         # Theory for this replication's own risk surface (atoms = cells).
-        hc = theory.solve_hypercube(lam * layout.risk, 1.0 / mean_min,
-                                    [[0, 1]] * layout.n_cells, queue="infinite")
         unit_precinct = off["precinct"].to_numpy()  # officer k posted to precinct k
+        hc = theory.solve_hypercube(lam * layout.risk, 1.0 / mean_min,
+                                    _preferences(layout, unit_precinct, nearest),
+                                    queue="infinite")
         mismatch = unit_precinct[:, None] != layout.precinct[None, :]
         for key, v in (("rho0", hc.workload[0]), ("rho1", hc.workload[1]),
                        ("inter", hc.dispatch_fractions[mismatch].sum()),
                        ("pwait", hc.wait_probability)):
             thy[key].append(float(v))
-    cfg = f"4x2, 2 units, rho={rho:g}, {reps} reps"
+    rule = "nearest" if nearest else "fixed"
+    cfg = f"4x2, 2 units, {rule}, rho={rho:g}, {reps} reps"
     names = {"rho0": "hypercube workload unit 1", "rho1": "hypercube workload unit 2",
              "inter": "hypercube inter-district share", "pwait": "hypercube P(wait)"}
     out = []
@@ -508,9 +520,27 @@ def check_hypercube(reps: int, days: int, seed: int, rho: float = 0.5,
         diff = mean_estimate(s_ - t_)  # paired: each replication has its own risk surface
         est = Estimate(float(s_.mean()), diff.se, diff.df)
         out.append(Check.from_estimate("3", name, cfg, est, float(t_.mean())))
-    out[0].note = ("fixed preference unit 1 then 2 (travel off: ties go to the lower index); "
-                   "busy = (travelling + on scene) / on-duty minutes, whole run")
+    out[0].note = ("nearest unit by travel from its station (drive back instant)" if nearest
+                   else "fixed preference unit 1 then 2 (travel off: ties go to the lower "
+                   "index)") + "; busy = (travelling + on scene) / on-duty minutes, whole run"
     return out
+
+
+def _preferences(layout: CityLayout, unit_precinct: np.ndarray,
+                 nearest: bool) -> list[list[int]]:
+    """Each atom's (cell's) dispatch order.
+
+    By Manhattan distance from each unit's station (ties to the lower unit) when
+    ``nearest``, else unit 1 then unit 2.
+    """
+    n_units = unit_precinct.size
+    if not nearest:
+        return [list(range(n_units))] * layout.n_cells
+    x, y = layout.xy(np.arange(layout.n_cells))
+    sx, sy = layout.xy(layout.station_cells[unit_precinct])
+    dist = np.abs(x[:, None] - sx[None, :]) + np.abs(y[:, None] - sy[None, :])
+    return [sorted(range(n_units), key=lambda k, j=j: (dist[j, k], k))
+            for j in range(layout.n_cells)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -601,6 +631,8 @@ def run_validation(quick: bool = False, seed: int = 20261128,
     report.checks += check_travel(300 if quick else 2000, seed + 7)
     say("hypercube")
     report.checks += check_hypercube(5 if quick else 20, 150 if quick else 400, seed + 11)
+    report.checks += check_hypercube(5 if quick else 20, 150 if quick else 400, seed + 13,
+                                     nearest=True)
     say("incident process")
     report.checks += check_incidents(150 if quick else 730, seed + 13)
     report.checks.sort(key=lambda ch: ch.group)
