@@ -88,7 +88,7 @@ def collect(model: PoliceModel) -> RunResult:
     daily = daily_frame(incidents, model.recorder, days)
     communities = community_frame(incidents, model)
     s = summary(model, incidents, communities)
-    extra = model.extra_tables() if hasattr(model, "extra_tables") else {}
+    extra = model.extra_tables()
     return RunResult(model.config, s, incidents, daily, communities, extra)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.incidents import MIN_PER_DAY, IncidentProcess
-from sim.scenario import PRIORITIES, CityConfig, DataConfig, IncidentConfig
+from sim.scenario import CityConfig, DataConfig, IncidentConfig
 
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON = 111_320.0
@@ -264,7 +264,3 @@ def fit_process(calls: Calls, n_cells: int, width: int, height: int, cfg: DataCo
         "start_weekday": calls.start.weekday(),
     }
 
-
-def priority_names() -> tuple[str, ...]:
-    """Names of the priority codes, in order."""
-    return PRIORITIES

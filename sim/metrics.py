@@ -54,7 +54,7 @@ class DailyRecorder:
             row[f"utilization_{label}"] = delta[t, COMMITTED].sum() / on if on > 0 else np.nan
         on_all = delta.sum() - delta[:, OFF].sum()
         row["utilization"] = delta[:, COMMITTED].sum() / on_all if on_all > 0 else np.nan
-        row.update(m.extra_daily() if hasattr(m, "extra_daily") else {})
+        row.update(m.extra_daily())
         self.rows.append(row)
 
 
@@ -123,7 +123,7 @@ def community_frame(incidents: pd.DataFrame, model: PoliceModel) -> pd.DataFrame
     closed = _rows(incidents, incidents["t_clear"].notna(),
                    ["community", "cleared"]).groupby("community")
     out["clearance_rate"] = closed["cleared"].mean().reindex(idx)
-    extra = model.extra_community() if hasattr(model, "extra_community") else {}
+    extra = model.extra_community()
     for key, values in extra.items():
         out[key] = values
     return out.reset_index()
@@ -173,7 +173,7 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
     s["response_time_gini"] = gini(cm)
     s["worst_community_response_time"] = float(np.nanmax(cm)) if np.isfinite(cm).any() \
         else float("nan")
-    s.update(model.extra_summary() if hasattr(model, "extra_summary") else {})
+    s.update(model.extra_summary())
     return s
 
 

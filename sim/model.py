@@ -211,8 +211,9 @@ class PoliceModel(Model):
                        reason: str) -> None:
         """Record a posting in the ``allocations`` table."""
         self.allocations.append({
-            "day": self.now / MIN_PER_DAY, "officer_id": self.officers[i].unique_id
-            if hasattr(self, "officers") else -1, "officer_index": i, "reason": reason,
+            # officer_id is filled from officer_index when the table is built (the initial
+            # postings are logged before the Officer agents exist).
+            "day": self.now / MIN_PER_DAY, "officer_index": i, "reason": reason,
             "from_tier": Tier(old.tier).label if old else "",
             "from_community": old.community if old else -1,
             "from_precinct": old.precinct if old else -1,
@@ -535,7 +536,7 @@ class PoliceModel(Model):
         alloc = pd.DataFrame(self.allocations)
         if not alloc.empty:
             ids = np.array([o.unique_id for o in self.officers])
-            alloc["officer_id"] = ids[alloc["officer_index"].to_numpy()]
+            alloc.insert(1, "officer_id", ids[alloc["officer_index"].to_numpy()])
         return {"residents": self.residents.frame(self.layout), "allocations": alloc,
                 "officers": self.officer_frame()}
 

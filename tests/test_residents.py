@@ -501,3 +501,13 @@ def test_trust_regresses_on_reporting_across_communities():
     print(f"community trust vs reporting rate: Spearman rho={rho.statistic:.2f}, "
           f"p={rho.pvalue:.2g}")
     assert rho.statistic > 0 and rho.pvalue / 2 < ALPHA
+
+
+def test_social_network_as_networkx_matches_the_adjacency():
+    m = make_model(tiny_scenario({"residents.agents": 40}))
+    g = m.residents.to_networkx()
+    net = m.residents.network
+    assert g.number_of_nodes() == m.residents.n
+    assert g.number_of_edges() == net.nnz // 2
+    for i in range(5):
+        assert sorted(g.neighbors(i)) == sorted(net.indices[net.indptr[i]:net.indptr[i + 1]])
