@@ -18,6 +18,7 @@ import pandas as pd
 from sim.api import build_model, collect
 from sim.calls import Calls, load_calls
 from sim.incidents import MIN_PER_DAY
+from sim.outputs import prepare, publish
 from sim.scenario import PRIORITIES, Scenario
 
 
@@ -122,10 +123,20 @@ def _response(observed: pd.Series, simulated: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_report(cal: Calibration, out: Path) -> Path:
-    """Write ``calibration.md`` and the CSV tables into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "calibration.md").write_text(cal.markdown())
-    for name in ("by_hour", "by_community", "by_priority", "response"):
-        getattr(cal, name).to_csv(out / f"calibration_{name}.csv", index=False)
-    return out
+def write_report(cal: Calibration, out: Path, force: bool = False) -> Path:
+    """Write ``calibration.md`` and the CSV tables into ``out`` (see :mod:`sim.outputs`).
+
+    Args:
+        cal: The calibration.
+        out: The folder: missing, empty, or (with ``force``) an earlier calibration's.
+        force: Replace an earlier calibration folder.
+
+    Returns:
+        The folder.
+    """
+    def fill(folder: Path) -> None:
+        (folder / "calibration.md").write_text(cal.markdown())
+        for name in ("by_hour", "by_community", "by_priority", "response"):
+            getattr(cal, name).to_csv(folder / f"calibration_{name}.csv", index=False)
+
+    return publish(prepare(out, "calibration", force), "calibration", fill, force=force)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -61,9 +62,8 @@ def run(
     from sim.api import write_outputs
 
     sc = _load(scenario, set_, days=days, seed=seed)
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())) \
-            and not force:
-        fail(f"--out: {out} exists and is not empty (use --force to replace it)")
+    if out is not None:
+        _check_out(out, "run", force)
     try:
         result = run_model(sc, seed=_sweep_seed(sc.run.seed, spawn_key),
                            progress=sys.stderr.isatty())
@@ -71,9 +71,31 @@ def run(
         fail(str(exc))
     print_summary(result.summary)
     if out is not None:
-        write_outputs(result, out, force=force)
+        _publish(lambda: write_outputs(result, out, force=force))
         typer.echo(f"wrote {out}/ (summary.json, incidents/daily/communities.parquet, "
                    "scenario.toml)")
+
+
+def _check_out(out: Path, kind: str, force: bool, option: str = "--out") -> None:
+    """Refuse an output folder before any work (see sim.outputs)."""
+    from sim.outputs import OutputError, prepare
+
+    try:
+        prepare(out, kind, force, option)
+    except OutputError as exc:
+        fail(str(exc))
+
+
+def _publish(write: Callable[[], object]) -> None:
+    """Write outputs; a failure that rescued them says where they are and exits 1."""
+    from sim.outputs import OutputError, RescuedOutputError
+
+    try:
+        write()
+    except RescuedOutputError as exc:
+        fail(str(exc), 1)
+    except OutputError as exc:
+        fail(str(exc))
 
 
 def _sweep_seed(seed: int, spawn_key: int | None):
@@ -160,6 +182,7 @@ def sweep(
     except (SpecError, ScenarioError) as exc:
         fail(str(exc))
     out = out or Path("results") / sp.name
+    _check_location(out)
     typer.echo(f"sweep {sp.name}: {sp.n_points} points x {sp.replications} replications = "
                f"{sp.n_runs} runs of {sp.days} days -> {out}", err=True)
     try:
@@ -170,6 +193,15 @@ def sweep(
     except KeyboardInterrupt:
         fail(f"interrupted: finished runs are kept in {out}; rerun with --resume", 130)
     _sweep_summary(result, out)
+
+
+def _check_location(out: Path) -> None:
+    from sim.outputs import OutputError, check_location
+
+    try:
+        check_location(out, "--out")
+    except OutputError as exc:
+        fail(str(exc))
 
 
 def _sweep_summary(result, out: Path) -> None:
@@ -250,15 +282,21 @@ def validate(
 ) -> None:
     """Check the model against queueing theory and geometry; exit 1 on any FAIL."""
     from experiments.validate import format_table, run_validation, write_json
+    from sim.outputs import OutputError, check_file
 
+    if json_out is not None:
+        try:
+            check_file(json_out, "validation", "--json")
+        except OutputError as exc:
+            fail(str(exc))
     report = run_validation(quick=quick, seed=seed,
                             echo=lambda msg: typer.echo(f"running: {msg}", err=True))
     typer.echo(format_table(report))
     if json_out is not None:
         try:
             write_json(report, json_out)
-        except OSError as exc:
-            fail(f"--json: cannot write {json_out}: {exc}")
+        except OutputError as exc:
+            fail(str(exc))
         typer.echo(f"wrote {json_out}")
     if not report.passed:
         raise typer.Exit(1)
@@ -271,25 +309,62 @@ def calibrate(
     set_: SetOpt = None,
     out: Annotated[Path | None, typer.Option(help="Folder for calibration.md and CSVs.")]
     = None,
+    force: Annotated[bool, typer.Option(help="Replace an earlier calibration folder.")] = False,
 ) -> None:
     """Compare the simulated status quo with the recorded calls (counts, response times)."""
     from experiments.calibrate import calibrate as run_calibration
     from experiments.calibrate import write_report
 
     sc = _load(scenario, set_)
+    if out is not None:
+        _check_out(out, "calibration", force)
     try:
         cal = run_calibration(sc, days=days)
     except ValueError as exc:
         fail(str(exc))
     typer.echo(cal.markdown())
     if out is not None:
-        write_report(cal, out)
+        _publish(lambda: write_report(cal, out, force=force))
         typer.echo(f"wrote {out}/calibration.md")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: no exception reaches the user as a traceback.
+
+    Errors of the machine (a full disk, a vanished folder, no memory) end with one line and
+    exit 2; anything else is a defect of grassroots, reported in one line with exit 1
+    (``GRASSROOTS_DEBUG=1`` shows the traceback).
+    """
+    import os
+
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except BaseException as exc:
+        if os.environ.get("GRASSROOTS_DEBUG"):
+            raise
+        typer.echo(f"error: {describe_failure(exc)}", err=True)
+        sys.exit(2 if isinstance(exc, OSError | MemoryError | RecursionError) else 1)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One short line for an exception that escaped a command."""
+    from sim.outputs import shorten
+
+    if isinstance(exc, OSError):
+        where = f" ({shorten(exc.filename)})" if exc.filename else ""
+        return f"{(exc.strerror or str(exc)).lower()}{where}"
+    if isinstance(exc, MemoryError):
+        return "out of memory: the scenario or sweep is too large for this machine"
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply"
+    text = shorten(" ".join(str(exc).split()), 200)
+    return f"internal error ({type(exc).__name__}: {text}); please report it " \
+           f"(GRASSROOTS_DEBUG=1 shows the traceback)"
 
 
 if __name__ == "__main__":

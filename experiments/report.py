@@ -24,6 +24,7 @@ display, no global backend change).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,16 @@ from scipy import stats
 
 from experiments.spec import SAMPLE_PREFIX, SweepSpec, salib_problem
 from experiments.sweep import SweepResult, load_results, replay_command
+from sim.outputs import (
+    OutputError,
+    check_location,
+    check_replaceable,
+    list_files,
+    make_stage,
+    remove_own,
+    swap_in,
+    write_marker,
+)
 
 CONF = 0.95
 DEFAULT_INDICATORS = (
@@ -735,7 +746,49 @@ def make_report(source: str | Path | SweepResult, out: str | Path | None = None,
     result = source if isinstance(source, SweepResult) else load_results(source)
     if out is None and result.path is None:
         raise ValueError("out: the sweep has no store folder; give an output folder")
-    out_dir = Path(out) if out is not None else Path(result.path)  # type: ignore[arg-type]
+    final, in_store = _report_target(out, result.path)
+    stage = make_stage(final / "report" if in_store else final)
+    try:
+        report = _make(result, stage, baseline, baseline_factor, indicators)
+        _install(stage, final, in_store)
+    finally:
+        if stage.exists():
+            remove_own(stage, anything=True)
+    return Report(report.markdown, final / "report.md",
+                  [final / p.relative_to(stage) for p in report.figures], report.tables)
+
+
+def _report_target(out: str | Path | None, store: Path | None) -> tuple[Path, bool]:
+    """The report's folder and whether it is the store itself (checked before any work)."""
+    store_dir = Path(store).resolve() if store is not None else None
+    try:
+        final = check_location(out if out is not None else store_dir, "--out")  # type: ignore[arg-type]
+        in_store = final == store_dir
+        if not in_store:  # a report folder is remade in place: it is derived data
+            check_replaceable(final, "--out", "report", force=True)
+    except OutputError as exc:
+        raise ValueError(str(exc)) from None
+    return final, in_store
+
+
+def _install(stage: Path, final: Path, in_store: bool) -> None:
+    """Move a finished report from its staging folder into place."""
+    if not in_store:
+        write_marker(stage, "report")
+        swap_in(stage, final)
+        return
+    new = list_files(stage)
+    for rel in sorted(new, key=lambda r: r == "report.md"):  # report.md last
+        (final / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / rel, final / rel)
+    for folder, ext in (("figures", "*.png"), ("tables", "*.csv")):  # stale ones of ours
+        for old in (final / folder).glob(ext):
+            if f"{folder}/{old.name}" not in new:
+                old.unlink(missing_ok=True)
+
+
+def _make(result: SweepResult, out_dir: Path, baseline: Any, baseline_factor: str | None,
+          indicators: list[str] | None) -> Report:
     ctx = make_context(result, out_dir, baseline, baseline_factor, indicators)
     ps = point_stats(ctx.ok, ctx.factors, ctx.indicators)
     paired = paired_differences(ctx)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.spec import SweepSpec, load_spec, spec_toml
+from sim.outputs import (
+    OutputError,
+    check_location,
+    foreign_files,
+    make_stage,
+    read_marker,
+    remove_own,
+    shorten,
+    swap_in,
+    write_marker,
+)
 
 TABLES = ("runs", "daily", "communities", "rt_hist", "timing")
+# Every file a store may hold (what `--force` may delete; anything else is the user's).
+PATTERNS = ("manifest.json", "spec.toml", "base.toml", "design.parquet", "report.md", ".*.tmp",
+            *(f"{t}/part-*.parquet" for t in TABLES), *(f"{t}/.part-*.tmp" for t in TABLES),
+            "figures/*.png", "tables/*.csv", ".*.grassroots-*")
 ORDER = {"daily": ["day"], "communities": ["community"], "rt_hist": ["priority_order", "bin"]}
 VERSION = 1
 
@@ -65,30 +80,43 @@ class Store:
              force: bool = False) -> Store:
         """Create a store for ``spec``, or reopen one holding the same sweep.
 
+        A new store is built completely in a hidden folder beside ``path`` and renamed into
+        place, so a sweep killed at any moment leaves either no store or a complete one. With
+        ``force`` an earlier store is replaced the same way (its own files are deleted after
+        the swap; a folder holding anything else is refused, never emptied).
+
         Args:
             path: The folder.
             spec: The sweep.
             resume: Continue a store of the same sweep (run only what is missing).
-            force: Delete an existing store (of any sweep) and start over.
+            force: Replace an earlier sweep store (of any sweep) and start over.
 
         Returns:
             The store, ready for :meth:`write_run`.
 
         Raises:
-            StoreError: If the folder holds something else, or a partly run copy of this
-                sweep without ``resume``/``force`` (a finished or empty copy is reopened).
+            StoreError: If the folder may not be used (the message names ``--out``), holds
+                something else, or a partly run copy of this sweep without
+                ``resume``/``force`` (a finished or empty copy is reopened).
         """
-        store = cls(path)
+        try:
+            target = check_location(path, "--out")
+        except OutputError as exc:
+            raise StoreError(str(exc)) from None
+        store = cls(target)
         state = store._state()
-        if state == "store" and force:
-            store._wipe()
-            state = "empty"
         if state == "other":
-            raise StoreError(f"{store.path}: exists and is not a sweep store; choose another "
-                             f"--out")
-        if state == "store":
+            raise StoreError(f"--out: {shorten(path)} exists, is not empty and is not a sweep "
+                             f"store written by grassroots; choose another --out (nothing was "
+                             f"changed)")
+        if state == "incomplete" and not (resume or force):
+            raise StoreError(f"--out: {shorten(path)} holds an unfinished sweep store (it was "
+                             f"interrupted while being created); use --resume or --force")
+        if state == "store" and not force:
             store._check_same(spec, resume)
         else:
+            if state in ("store", "incomplete"):
+                store._check_own()
             store._create(spec)
         store._clean_temporaries()
         return store
@@ -98,15 +126,26 @@ class Store:
             return "missing"
         if not self.path.is_dir():
             return "other"
+        if not any(self.path.iterdir()):
+            return "empty"
+        marker = read_marker(self.path)
+        if marker is not None and marker.get("kind") != "sweep":
+            return "other"
         if (self.path / "manifest.json").is_file():
-            return "store"
-        return "other" if any(self.path.iterdir()) else "empty"
+            try:
+                self.manifest()
+                return "store"
+            except StoreError:
+                pass
+        own = marker is not None or not foreign_files(self.path, None, PATTERNS)
+        return "incomplete" if own else "other"
 
-    def _wipe(self) -> None:
-        for name in (*TABLES, "figures", "tables"):
-            shutil.rmtree(self.path / name, ignore_errors=True)
-        for name in ("manifest.json", "spec.toml", "base.toml", "design.parquet", "report.md"):
-            (self.path / name).unlink(missing_ok=True)
+    def _check_own(self) -> None:
+        foreign = foreign_files(self.path, read_marker(self.path), PATTERNS)
+        if foreign:
+            raise StoreError(f"--out: {shorten(self.path)} holds files grassroots did not "
+                             f"write ({shorten(', '.join(foreign[:3]))}); move them or choose "
+                             f"another --out")
 
     def _check_same(self, spec: SweepSpec, resume: bool) -> None:
         manifest = self.manifest()
@@ -120,19 +159,29 @@ class Store:
                              f"to start over")
 
     def _create(self, spec: SweepSpec) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        for name in TABLES:
-            (self.path / name).mkdir(exist_ok=True)
-        base = spec.scenario.with_overrides({"run.days": spec.days, "run.seed": spec.seed})
-        self._write_text("base.toml", base.to_toml())
-        self._write_text("spec.toml", spec_toml(spec))
-        _atomic_parquet(pa.Table.from_pandas(spec.points, preserve_index=False),
-                        self.path / "design.parquet")
-        manifest = {"format": VERSION, "name": spec.name, "fingerprint": spec.fingerprint(),
-                    "design": spec.design, "points": spec.n_points,
-                    "replications": spec.replications, "runs": spec.n_runs,
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        self._write_text("manifest.json", json.dumps(manifest, indent=2) + "\n")
+        """Build the store in a staging folder beside :attr:`path`, then swap it in."""
+        stage = make_stage(self.path)
+        try:
+            for name in TABLES:
+                (stage / name).mkdir()
+            base = spec.scenario.with_overrides({"run.days": spec.days, "run.seed": spec.seed})
+            (stage / "base.toml").write_text(base.to_toml())
+            (stage / "spec.toml").write_text(spec_toml(spec))
+            _atomic_parquet(pa.Table.from_pandas(spec.points, preserve_index=False),
+                            stage / "design.parquet")
+            manifest = {"format": VERSION, "name": spec.name, "fingerprint": spec.fingerprint(),
+                        "design": spec.design, "points": spec.n_points,
+                        "replications": spec.replications, "runs": spec.n_runs,
+                        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            (stage / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+            write_marker(stage, "sweep", patterns=PATTERNS)
+            left = swap_in(stage, self.path, PATTERNS)
+        except BaseException:
+            remove_own(stage, anything=True)
+            raise
+        if left is not None:
+            warnings.warn(f"the replaced store was kept in {left}: it held files grassroots "
+                          f"did not write", stacklevel=2)
 
     def _write_text(self, name: str, text: str) -> None:
         tmp = self.path / f".{name}.tmp"

@@ -56,6 +56,7 @@ from scipy import stats
 from sim import theory
 from sim.api import RunResult, build_model, collect
 from sim.city import CityLayout
+from sim.outputs import write_file
 from sim.scenario import PRIORITIES, Scenario
 
 LEVEL = 0.95  # printed confidence level
@@ -641,8 +642,6 @@ def run_validation(quick: bool = False, seed: int = 20261128,
 
 
 def write_json(report: Report, path: str | Path) -> Path:
-    """Write the report as JSON."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
-    return path
+    """Write the report as JSON (never over a file that another program wrote)."""
+    data = {"generator": "grassroots", "kind": "validation", **report.to_json()}
+    return write_file(path, json.dumps(data, indent=2) + "\n", "validation", "--json")

@@ -11,9 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ import pandas as pd
 from sim.incidents import incidents_frame
 from sim.metrics import TIERS, community_frame, daily_frame, summary
 from sim.model import PoliceModel
+from sim.outputs import prepare, publish
 from sim.scenario import Scenario
 
 
@@ -122,34 +120,33 @@ def run(scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
 
 
 def write_outputs(result: RunResult, out: str | Path, force: bool = False) -> Path:
-    """Write a run's outputs atomically: a temporary folder renamed into place.
+    """Write a run's outputs: completely, beside the destination, then swapped into place.
+
+    Nothing the user wrote is ever deleted: see :mod:`sim.outputs`.
 
     Args:
         result: The run.
-        out: Destination folder; must not exist unless ``force`` (or it is empty).
-        force: Replace an existing folder.
+        out: Destination folder; it must be missing or empty, or (with ``force``) an earlier
+            run's output folder holding only the files grassroots wrote.
+        force: Replace an earlier run's output folder.
 
     Returns:
         The destination path.
+
+    Raises:
+        OutputError: If ``out`` may not be used (nothing was written).
+        RescuedOutputError: If writing failed; the tables were saved in ``exc.saved`` instead.
     """
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not force:
-        raise FileExistsError(f"{out}: folder exists and is not empty (use --force)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    target = prepare(out, "run", force)
+
+    def fill(folder: Path) -> None:
         for name, table in result.tables().items():
-            table.to_parquet(tmp / f"{name}.parquet", index=False)
-        (tmp / "summary.json").write_text(json.dumps(_jsonable(result.summary), indent=2,
-                                                     sort_keys=False) + "\n")
-        (tmp / "scenario.toml").write_text(result.scenario.to_toml())
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+        (folder / "summary.json").write_text(json.dumps(_jsonable(result.summary), indent=2,
+                                                        sort_keys=False) + "\n")
+        (folder / "scenario.toml").write_text(result.scenario.to_toml())
+
+    return publish(target, "run", fill, force=force)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

@@ -99,16 +99,25 @@ def test_scenario_toml_reruns_to_identical_tables(default_out, runner, tmp_path)
     assert (out / "scenario.toml").read_text() == (again / "scenario.toml").read_text()
 
 
-def test_force_replaces_an_existing_folder(runner, tmp_path):
+def test_force_never_replaces_a_folder_grassroots_did_not_write(runner, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.txt").write_text("old")
-    result = invoke(runner, ["run", "default", "--days", 1, "--set", "police.officers=20",
-                             "--set", "residents.agents=100", "--out", out, "--force"])
+    result = invoke(runner, ["run", "default", "--days", 1, "--set", "residents.agents=100",
+                             "--out", out, "--force"])
+    assert result.exit_code == 2
+    assert "was not written by grassroots" in result.stderr
+    assert (out / "old.txt").read_text() == "old" and sorted(os.listdir(out)) == ["old.txt"]
+
+
+def test_force_replaces_an_earlier_run(runner, tmp_path):
+    out = tmp_path / "out"
+    args = ["run", "default", "--days", 1, "--set", "residents.agents=100", "--out", out]
+    assert invoke(runner, args).exit_code == 0
+    result = invoke(runner, [*args, "--set", "police.officers=20", "--force"])
     assert result.exit_code == 0, result.stderr
-    assert not (out / "old.txt").exists()
-    assert (out / "summary.json").exists()
     assert json.loads((out / "summary.json").read_text())["officers"] == 20
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or old copy left
 
 
 def test_an_empty_existing_folder_is_used(runner, tmp_path):
