@@ -38,7 +38,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.scenario import Scenario, ScenarioError, load_scenario, resolve_source
+from sim.params import echo, shorten
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_toml_file,
+    resolve_source,
+)
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "saltelli", "custom")
 SAMPLED = ("lhs", "sobol", "morris", "saltelli")
@@ -60,6 +66,18 @@ TOP_KEYS = {
 QUICK_KEYS = {"replications", "days", "samples", "set"}
 REPORT_KEYS = {"indicators", "baseline"}
 DEFAULT_SEED = 20261128
+# Limits that catch a typo before it hangs a machine (checked before any design is drawn).
+MAX_SEED = 2**63 - 1
+MAX_DAYS = 36_500
+MAX_REPLICATIONS = 10_000
+MAX_SAMPLES = 1_000_000
+MAX_LEVELS = 10_000
+MAX_RUNS = 100_000
+MAX_RUN_DAYS = 50_000_000
+# Wall time of one run on one core: start-up plus a cost per simulated incident, measured on
+# the benchmark machine (default city: ~7 s for 365 days of ~300 incidents a day).
+RUN_START_S = 0.5
+INCIDENT_S = 6.5e-5
 
 
 class SpecError(ValueError):
@@ -218,6 +236,13 @@ def load_spec(source: str | Path | dict[str, Any] | pd.DataFrame, quick: bool = 
     Raises:
         SpecError: One line naming the field and the problem.
     """
+    try:
+        return _load_spec(source, quick, overrides)
+    except RecursionError:
+        raise SpecError("spec: nested too deeply") from None
+
+
+def _load_spec(source: Any, quick: bool, overrides: dict[str, Any]) -> SweepSpec:
     data, origin, design_df = _source_data(source)
     for key, value in overrides.items():
         if key == "set" and isinstance(data.get("set"), dict) and isinstance(value, dict):
@@ -234,16 +259,14 @@ def _source_data(source: Any) -> tuple[dict[str, Any], Path | None, pd.DataFrame
         return {"design": "custom", "name": "custom"}, None, source
     if isinstance(source, dict):
         return dict(source), None, None
-    path = Path(source)
-    if not path.is_file():
-        raise SpecError(f"{path}: no such spec file")
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not a text file") from None
+        path = Path(source)
+        is_file = path.is_file()
+    except (OSError, ValueError, TypeError):
+        raise SpecError(f"{shorten(source)}: not a usable file name") from None
+    if not is_file:
+        raise SpecError(f"{shorten(path)}: no such spec file")
+    data = parse_toml_file(path, SpecError)
     data.setdefault("name", path.stem)
     return data, path.parent, None
 
@@ -254,7 +277,7 @@ def _apply_quick(data: dict[str, Any]) -> dict[str, Any]:
         quick = {k: min(v, data[k]) if isinstance(data.get(k), int) else v
                  for k, v in QUICK_DEFAULTS.items()}
     if not isinstance(quick, dict):
-        raise SpecError(f"quick: expected a table, got {quick!r}")
+        raise SpecError(f"quick: expected a table, got {echo(quick)}")
     _check_known(quick, QUICK_KEYS, "quick.")
     out = dict(data)
     for key, value in quick.items():
@@ -285,14 +308,14 @@ def build_spec(data: dict[str, Any], origin: Path | None = None,
         The spec.
     """
     if not isinstance(data, dict):
-        raise SpecError(f"spec: expected a table, got {data!r}")
+        raise SpecError(f"spec: expected a table, got {echo(data)}")
     data = {k: v for k, v in data.items() if k != "quick"}
     _check_known(data, TOP_KEYS, "")
     design = _choice(data, "design", DESIGNS, "factorial")
     if design == "custom" and design_df is None:
         raise SpecError("design: 'custom' needs a design DataFrame (pass it to run_sweep)")
     base, scenario, fixed = _base_scenario(data, origin)
-    days = _int(data, "days", scenario.run.days, lo=1)
+    days = _int(data, "days", scenario.run.days, lo=1, hi=MAX_DAYS)
     samples = _samples(data, design)
     if design == "custom":
         design_df = _custom_frame(design_df)
@@ -308,13 +331,15 @@ def build_spec(data: dict[str, Any], origin: Path | None = None,
     _no_duplicates(factors, cross)
     spec = SweepSpec(
         name=_text(data, "name", "sweep"), description=_text(data, "description", ""),
-        base=base, scenario=scenario, seed=_int(data, "seed", DEFAULT_SEED, lo=0),
-        replications=_int(data, "replications", 10, lo=1), days=days, design=design,
+        base=base, scenario=scenario, seed=_int(data, "seed", DEFAULT_SEED, lo=0, hi=MAX_SEED),
+        replications=_int(data, "replications", 10, lo=1, hi=MAX_REPLICATIONS), days=days,
+        design=design,
         factors=factors, cross=cross, samples=samples,
         morris_levels=_morris_levels(data),
         outputs=_names(data, "outputs"), daily=_daily(data), fixed=fixed,
         report_indicators=_report_indicators(data),
     )
+    check_size(spec, len(design_df) if design_df is not None else None)
     points = design_df if design_df is not None else make_design(spec)
     spec = dataclasses.replace(spec, points=_check_points(points, spec))
     if design == "custom":
@@ -348,7 +373,7 @@ def _base_scenario(data: dict[str, Any],
 def _flatten(table: Any, name: str) -> dict[str, Any]:
     """Flatten nested tables into dotted keys (``{police: {officers: 1}}``: ``police.officers``)."""
     if not isinstance(table, dict):
-        raise SpecError(f"{name}: expected a table, got {table!r}")
+        raise SpecError(f"{name}: expected a table, got {echo(table)}")
     out: dict[str, Any] = {}
     for key, value in table.items():
         if isinstance(value, dict):
@@ -388,21 +413,24 @@ def _factors(table: Any, name: str, scenario: Scenario, ranges: bool) -> tuple[F
 
 def _levels(where: str, key: str, value: Any, scenario: Scenario) -> tuple[Any, ...]:
     if not isinstance(value, list) or not value:
-        raise SpecError(f"{where}: expected a non-empty list of levels, got {value!r}")
+        raise SpecError(f"{where}: expected a non-empty list of levels, got {echo(value)}")
+    if len(value) > MAX_LEVELS:
+        raise SpecError(f"{where}: {len(value):,} levels is more than the limit of "
+                        f"{MAX_LEVELS:,}")
     levels = []
     for level in value:
         if isinstance(level, dict | list):
-            raise SpecError(f"{where}: a level must be a single value, got {level!r}")
+            raise SpecError(f"{where}: a level must be a single value, got {echo(level)}")
         try:
             sc = scenario.with_overrides({key: level})
         except ScenarioError as exc:
-            raise SpecError(f"{where}: level {level!r}: {_strip(exc, key)}") from None
+            raise SpecError(f"{where}: level {echo(level)}: {_strip(exc, key)}") from None
         levels.append(_get(sc, key))
     if key == "strategy.name":
         for level in levels:
             _check_strategy(level, where)
     if len(set(levels)) != len(levels):
-        raise SpecError(f"{where}: levels must be distinct, got {value!r}")
+        raise SpecError(f"{where}: levels must be distinct, got {echo(value)}")
     return tuple(levels)
 
 
@@ -415,10 +443,10 @@ def _range_factor(where: str, key: str, value: Any, default: Any,
         isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
         for v in value)
     if not ok:
-        raise SpecError(f"{where}: expected a range [lo, hi] of two numbers, got {value!r}")
+        raise SpecError(f"{where}: expected a range [lo, hi] of two numbers, got {echo(value)}")
     lo, hi = float(value[0]), float(value[1])
     if not lo < hi:
-        raise SpecError(f"{where}: range [lo, hi] needs lo < hi, got {value!r}")
+        raise SpecError(f"{where}: range [lo, hi] needs lo < hi, got {echo(value)}")
     for end in (lo, hi):
         try:
             scenario.with_overrides({key: round(end) if isinstance(default, int) else end})
@@ -445,7 +473,7 @@ def _check_strategy(name: str, where: str) -> None:
 
     known = available_strategies()
     if name not in known:
-        raise SpecError(f"{where}: unknown strategy {name!r} (known: {', '.join(known)})")
+        raise SpecError(f"{where}: unknown strategy {echo(name)} (known: {', '.join(known)})")
 
 
 def _no_duplicates(factors: tuple[Factor, ...], cross: tuple[Factor, ...]) -> None:
@@ -457,26 +485,28 @@ def _no_duplicates(factors: tuple[Factor, ...], cross: tuple[Factor, ...]) -> No
 
 
 # -- scalar fields ------------------------------------------------------------------------
-def _int(data: dict[str, Any], key: str, default: int, lo: int) -> int:
+def _int(data: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(f"{key}: expected an integer, got {value!r}")
+        raise SpecError(f"{key}: expected an integer, got {echo(value)}")
     if value < lo:
-        raise SpecError(f"{key}: must be >= {lo}, got {value!r}")
+        raise SpecError(f"{key}: must be >= {lo}, got {echo(value)}")
+    if value > hi:
+        raise SpecError(f"{key}: must be <= {hi:,}, got {echo(value)}")
     return value
 
 
 def _text(data: dict[str, Any], key: str, default: str) -> str:
     value = data.get(key, default)
     if not isinstance(value, str):
-        raise SpecError(f"{key}: expected text, got {value!r}")
+        raise SpecError(f"{key}: expected text, got {echo(value)}")
     return value
 
 
 def _choice(data: dict[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:
     value = _text(data, key, default)
     if value not in choices:
-        raise SpecError(f"{key}: must be one of {', '.join(choices)}, got {value!r}")
+        raise SpecError(f"{key}: must be one of {', '.join(choices)}, got {echo(value)}")
     return value
 
 
@@ -487,14 +517,14 @@ def _samples(data: dict[str, Any], design: str) -> int | None:
         return None
     if "samples" not in data:
         raise SpecError(f"samples: a {design} design needs `samples` (the sample size)")
-    n = _int(data, "samples", 0, lo=2 if design == "morris" else 1)
+    n = _int(data, "samples", 0, lo=2 if design == "morris" else 1, hi=MAX_SAMPLES)
     if design in ("sobol", "saltelli") and n & (n - 1):
         raise SpecError(f"samples: a {design} design needs a power of 2, got {n}")
     return n
 
 
 def _morris_levels(data: dict[str, Any]) -> int:
-    n = _int(data, "morris_levels", 4, lo=2)
+    n = _int(data, "morris_levels", 4, lo=2, hi=100)
     if n % 2:
         raise SpecError(f"morris_levels: must be even, got {n}")
     return n
@@ -505,7 +535,7 @@ def _names(data: dict[str, Any], key: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise SpecError(f"{key}: expected a list of names, got {value!r}")
+        raise SpecError(f"{key}: expected a list of names, got {echo(value)}")
     return tuple(value)
 
 
@@ -521,7 +551,7 @@ def _daily(data: dict[str, Any]) -> bool | tuple[str, ...]:
 def _report_indicators(data: dict[str, Any]) -> tuple[str, ...] | None:
     report = data.get("report", {})
     if not isinstance(report, dict):
-        raise SpecError(f"report: expected a table, got {report!r}")
+        raise SpecError(f"report: expected a table, got {echo(report)}")
     _check_known(report, REPORT_KEYS, "report.")
     if "baseline" in report and "baseline" not in data:
         data["baseline"] = report["baseline"]
@@ -536,18 +566,68 @@ def _with_baseline(spec: SweepSpec, data: dict[str, Any]) -> SweepSpec:
         return spec
     factor = factor if factor is not None else "strategy.name"
     if not isinstance(factor, str):
-        raise SpecError(f"baseline_factor: expected a scenario key, got {factor!r}")
+        raise SpecError(f"baseline_factor: expected a scenario key, got {echo(factor)}")
     by_key = {f.key: f for f in (*spec.cross, *spec.factors)}
     if factor not in by_key or not by_key[factor].levels:
         raise SpecError(f"baseline: needs a factor with levels named by baseline_factor "
-                        f"({factor!r} is not one)")
+                        f"({echo(factor)} is not one)")
     levels = by_key[factor].levels
     if baseline is None:
         baseline = levels[0]
     if baseline not in levels:
-        raise SpecError(f"baseline: {baseline!r} is not a level of {factor} "
+        raise SpecError(f"baseline: {echo(baseline)} is not a level of {factor} "
                         f"({', '.join(map(str, levels))})")
     return dataclasses.replace(spec, baseline=baseline, baseline_factor=factor)
+
+
+# -- size ---------------------------------------------------------------------------------
+def predicted_points(spec: SweepSpec) -> int:
+    """How many design points a spec will generate (computed, not generated)."""
+    cross = math.prod(len(f.levels) for f in spec.cross)
+    k = len(spec.factors)
+    n = spec.samples or 0
+    if spec.design == "factorial":
+        return math.prod(len(f.levels) for f in spec.factors)
+    if spec.design == "morris":
+        return n * (k + 1) * cross
+    if spec.design == "saltelli":
+        return n * (k + 2) * cross
+    return n * cross
+
+
+def estimate_seconds(spec: SweepSpec, runs: int) -> float:
+    """Rough single-core wall time of ``runs`` runs of the spec's base scenario."""
+    sc = spec.scenario
+    daily = max(sc.incidents.rate_per_1000_day * sc.city.population / 1000, 1.0)
+    return runs * (RUN_START_S + spec.days * daily * INCIDENT_S)
+
+
+def describe_seconds(seconds: float) -> str:
+    """A duration in words (``3.2 hours``, ``41 CPU-years``)."""
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("hours", 3600),
+                       ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def check_size(spec: SweepSpec, custom_points: int | None = None) -> None:
+    """Refuse a design too large to run, with its run count and an estimated time.
+
+    Raises:
+        SpecError: Naming ``design`` (or ``replications``) and the limit.
+    """
+    points = custom_points if custom_points is not None else predicted_points(spec)
+    runs = points * spec.replications
+    if runs <= MAX_RUNS and runs * spec.days <= MAX_RUN_DAYS:
+        return
+    field_ = "replications" if points <= MAX_RUNS and spec.replications > 1 and \
+        points * spec.days <= MAX_RUN_DAYS else "design"
+    raise SpecError(f"{field_}: {points:,} points x {spec.replications:,} replications = "
+                    f"{runs:,} runs of {spec.days:,} days is more than the limit of "
+                    f"{MAX_RUNS:,} runs or {MAX_RUN_DAYS:,} run-days (about "
+                    f"{describe_seconds(estimate_seconds(spec, runs))} on one core); use "
+                    f"fewer levels, samples, replications or days")
 
 
 # -- designs ------------------------------------------------------------------------------
@@ -661,7 +741,7 @@ def _check_points(points: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
 
 
 def _describe(overrides: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+    return ", ".join(f"{k}={echo(v)}" for k, v in overrides.items())
 
 
 def spec_toml(spec: SweepSpec) -> str:

@@ -30,12 +30,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from sim.params import shorten
+
 MARKER = ".grassroots.json"
 STAGING = "grassroots-tmp"
 RETIRED = "grassroots-old"
 NAME_MAX = 255
 PATH_MAX = 4096
-MAX_ECHO = 80
 
 
 class OutputError(ValueError):
@@ -52,22 +53,6 @@ class RescuedOutputError(OutputError):
     def __init__(self, message: str, saved: Path) -> None:
         super().__init__(message)
         self.saved = saved
-
-
-def shorten(value: object, limit: int = MAX_ECHO) -> str:
-    """A value as text for an error message, cut to ``limit`` characters.
-
-    Args:
-        value: Anything.
-        limit: Longest result.
-
-    Returns:
-        ``str(value)`` with control characters escaped, shortened with ``...``.
-    """
-    text = str(value)
-    text = text.encode("unicode_escape", "backslashreplace").decode("ascii") \
-        if not text.isprintable() else text
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- where outputs may go -----------------------------------------------------------------

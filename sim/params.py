@@ -14,6 +14,36 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_ECHO = 80
+
+
+def shorten(value: object, limit: int = MAX_ECHO) -> str:
+    """A value as text for a one-line error message, cut to ``limit`` characters.
+
+    Args:
+        value: Anything (an integer too long to print is described by its size).
+        limit: Longest result.
+
+    Returns:
+        ``str(value)`` on one line, control characters escaped, shortened with ``...``.
+    """
+    try:
+        text = str(value)
+    except ValueError:  # an int beyond Python's digit limit
+        text = f"<integer of {value.bit_length() if isinstance(value, int) else '?'} bits>"
+    if not text.isprintable():
+        text = text.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def echo(value: object, limit: int = MAX_ECHO) -> str:
+    """``repr(value)`` shortened like :func:`shorten` (for values quoted in errors)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        text = f"<integer of {value.bit_length() if isinstance(value, int) else '?'} bits>"
+    return shorten(text, limit)
+
 
 @dataclass(frozen=True)
 class ParamInfo:

@@ -22,7 +22,7 @@ from typing import Any
 
 import tomli_w
 
-from sim.params import info_of, is_section, iter_params, param, section
+from sim.params import echo, info_of, is_section, iter_params, param, section, shorten
 
 PRIORITIES = ("emergency", "urgent", "routine")
 
@@ -39,14 +39,15 @@ class RunConfig:
     description: str = param("", "-", "Free text shown by `grassroots scenarios`.")
     days: int = param(
         365, "d", "A year: long enough for trust and familiarity to settle (drift 1/365 a day).",
-        lo=1,
+        lo=1, hi=36_500,
     )
     seed: int = param(
-        20261128, "-", "Root of the SeedSequence from which all streams are spawned.", lo=0
+        20261128, "-", "Root of the SeedSequence from which all streams are spawned.",
+        lo=0, hi=2**63 - 1,
     )
     log_rows: int = param(
         500_000, "incidents", "Incidents kept in memory before old, closed ones stream to "
-        "disk (about 150 bytes each); 0 = keep all.", lo=0,
+        "disk (about 150 bytes each); 0 = keep all.", lo=0, hi=100_000_000,
     )
 
 
@@ -54,27 +55,31 @@ class RunConfig:
 class CityConfig:
     """The grid city: size, communities, precincts, population, risk and streets."""
 
-    width: int = param(40, "cells", "40 x 125 m = 5 km square city district (assumption).", lo=1)
-    height: int = param(40, "cells", "Square city by default (see width).", lo=1)
+    width: int = param(40, "cells", "40 x 125 m = 5 km square city district (assumption).",
+        lo=1, hi=10_000)
+    height: int = param(40, "cells", "Square city by default (see width).", lo=1, hi=10_000)
     cell_size_m: float = param(
-        125.0, "m", "A city block; 100-250 m in the literature's grid models.", lo=1
+        125.0, "m", "A city block; 100-250 m in the literature's grid models.", lo=1, hi=10_000,
     )
     community_cells: int = param(
         8,
         "cells",
         "Side of a community: 1 km^2 holds ~4,000 residents at the default density, one "
         "community officer per 3,000-5,000 residents (MPS 2022).",
-        lo=1,
+        lo=1, hi=10_000,
     )
-    precincts_x: int = param(2, "-", "Station precincts across (4 stations; assumption).", lo=1)
-    precincts_y: int = param(2, "-", "Station precincts down.", lo=1)
+    precincts_x: int = param(2, "-", "Station precincts across (4 stations; assumption).",
+        lo=1, hi=1_000)
+    precincts_y: int = param(2, "-", "Station precincts down.", lo=1, hi=1_000)
     hq_x: float = param(0.5, "-", "HQ position as a fraction of the width (centre).", lo=0, hi=1)
     hq_y: float = param(0.5, "-", "HQ position as a fraction of the height.", lo=0, hi=1)
     population: int = param(
-        100_000, "persons", "Urban district of 100k: 4,000 per km^2 (assumption).", lo=0
+        100_000, "persons", "Urban district of 100k: 4,000 per km^2 (assumption).",
+        lo=0, hi=100_000_000,
     )
     density_peaks: int = param(
-        4, "-", "Population centres: density is a sum of Gaussian bumps (assumption).", lo=0
+        4, "-", "Population centres: density is a sum of Gaussian bumps (assumption).",
+        lo=0, hi=1_000,
     )
     density_spread: float = param(
         0.18, "-", "Width of each density bump as a fraction of the city side.", lo=0.01, hi=10
@@ -95,7 +100,7 @@ class CityConfig:
         hi=0.5,
     )
     arterial_spacing: int = param(
-        0, "cells", "Every n-th row and column is an arterial road; 0 = none.", lo=0
+        0, "cells", "Every n-th row and column is an arterial road; 0 = none.", lo=0, hi=10_000,
     )
     arterial_speedup: float = param(
         1.5, "-", "Speed factor on arterials relative to ordinary streets (assumption).", lo=1,
@@ -109,7 +114,7 @@ class PoliceConfig:
 
     officers: int = param(
         120, "officers", "About 1.2 per 1,000 residents, a typical urban ratio (assumption).",
-        lo=0,
+        lo=0, hi=100_000,
     )
     share_hq: float = param(
         0.5, "-", "Before sinking, half the force in HQ (the essay's 'bloated organs').", lo=0,
@@ -144,10 +149,11 @@ class PoliceConfig:
     vehicle_share_community: float = param(
         0.0, "-", "Community officers walk (foot patrol, household visits).", lo=0, hi=1
     )
-    speed_vehicle_kmh: float = param(25.0, "km/h", "Urban car (domain notes 2.1).", lo=0.1)
-    speed_foot_kmh: float = param(5.0, "km/h", "Walking pace (domain notes 2.1).", lo=0.1)
+    speed_vehicle_kmh: float = param(25.0, "km/h", "Urban car (domain notes 2.1).", lo=0.1, hi=300)
+    speed_foot_kmh: float = param(5.0, "km/h", "Walking pace (domain notes 2.1).", lo=0.1, hi=50)
     turnout_min: float = param(
-        1.0, "min", "From assignment to moving: reach the car, acknowledge (assumption).", lo=0
+        1.0, "min", "From assignment to moving: reach the car, acknowledge (assumption).",
+        lo=0, hi=1_440,
     )
     skill_mean: float = param(0.5, "-", "Mean skill on a 0..1 scale (assumption).", lo=0, hi=1)
     skill_sd: float = param(0.15, "-", "Spread of skill between officers.", lo=0, hi=1)
@@ -159,7 +165,7 @@ class PoliceConfig:
         "-",
         "Groups resting on a given day: with 3 shifts + 1 rest group an officer works 3 days "
         "in 4, about 42 h a week.",
-        lo=0,
+        lo=0, hi=30,
     )
 
 
@@ -168,10 +174,11 @@ class PriorityConfig:
     """One priority class of incidents."""
 
     share: float = param(0.33, "-", "Share of true incidents.", lo=0, hi=1)
-    on_scene_mean_min: float = param(40.0, "min", "Mean on-scene time (domain notes 2.1).", lo=0)
+    on_scene_mean_min: float = param(40.0, "min", "Mean on-scene time (domain notes 2.1).",
+        lo=0, hi=10_080)
     on_scene_cv: float = param(
         0.8, "-", "Coefficient of variation of on-scene time (lognormal); 1 with exponential.",
-        lo=0,
+        lo=0, hi=10,
     )
     in_progress_share: float = param(
         0.3, "-", "Share caught in progress rather than discovered later (Kansas City RTA).",
@@ -186,7 +193,8 @@ class PriorityConfig:
         hi=1,
     )
     expected_response_min: float = param(
-        15.0, "min", "What residents expect (Percy 1980: expectations drive satisfaction).", lo=0
+        15.0, "min", "What residents expect (Percy 1980: expectations drive satisfaction).",
+        lo=0, hi=1_440,
     )
     sworn_only: bool = param(False, "-", "Whether auxiliaries may not attend.")
 
@@ -236,7 +244,7 @@ class IncidentConfig:
         "1/(1000 persons d)",
         "True incidents; with ~50% reported, ~0.55 calls per person per year, the order of "
         "US calls-for-service rates (assumption).",
-        lo=0,
+        lo=0, hi=1_000,
     )
     daily_amplitude: float = param(
         0.5, "-", "Relative amplitude of the daily cycle (evening peak; assumption).", lo=0, hi=1
@@ -244,10 +252,12 @@ class IncidentConfig:
     peak_hour: float = param(20.0, "h", "Hour of the daily peak (evening; assumption).", lo=0,
                              hi=24)
     report_delay_in_progress_min: float = param(
-        2.0, "min", "Median time to call for incidents in progress (Kansas City RTA).", lo=0
+        2.0, "min", "Median time to call for incidents in progress (Kansas City RTA).",
+        lo=0, hi=525_600,
     )
     report_delay_discovered_min: float = param(
-        60.0, "min", "Median time to call for incidents discovered later (Kansas City RTA).", lo=0
+        60.0, "min", "Median time to call for incidents discovered later (Kansas City RTA).",
+        lo=0, hi=525_600,
     )
     report_delay_sigma: float = param(
         1.0, "-", "Log-sd of reporting delays (lognormal; assumption).", lo=0, hi=5
@@ -284,10 +294,11 @@ class DispatchConfig:
     """The command chain and the dispatch rule."""
 
     call_handling_min: float = param(
-        1.5, "min", "Answer (10 s, NENA) plus triage (60-90 s, NFPA 1225): median.", lo=0
+        1.5, "min", "Answer (10 s, NENA) plus triage (60-90 s, NFPA 1225): median.", lo=0, hi=1_440,
     )
     hop_delay_min: float = param(
-        2.0, "min", "Median relay delay per tier hop (domain notes 2.9, assumption).", lo=0
+        2.0, "min", "Median relay delay per tier hop (domain notes 2.9, assumption).",
+        lo=0, hi=1_440,
     )
     delay_sigma: float = param(
         0.5, "-", "Log-sd of handling and relay delays (lognormal; assumption).", lo=0, hi=5
@@ -300,7 +311,7 @@ class DispatchConfig:
     return_to_post: bool = param(True, "-", "Units drive back to their post after a job.")
     max_queue: int = param(
         100_000, "incidents", "Cap on waiting incidents: beyond it calls are lost and counted.",
-        lo=0,
+        lo=0, hi=10_000_000,
     )
 
 
@@ -309,7 +320,8 @@ class ResidentsConfig:
     """Resident agents and the public side: satisfaction, trust, familiarity, cooperation."""
 
     agents: int = param(
-        10_000, "agents", "Resident agents; each stands for population/agents persons.", lo=0
+        10_000, "agents", "Resident agents; each stands for population/agents persons.",
+        lo=0, hi=5_000_000,
     )
     satisfaction_init: float = param(
         0.6, "-", "Baseline satisfaction (share satisfied in surveys ~0.6; assumption).", lo=0,
@@ -320,7 +332,8 @@ class ResidentsConfig:
     )
     init_sd: float = param(0.1, "-", "Spread of initial satisfaction and trust.", lo=0, hi=1)
     network_k: int = param(
-        6, "ties", "Ties per resident in the small-world network (Watts & Strogatz 1998).", lo=0
+        6, "ties", "Ties per resident in the small-world network (Watts & Strogatz 1998).",
+        lo=0, hi=100,
     )
     network_rewire: float = param(
         0.1, "-", "Share of ties rewired to anyone in the city (mostly local ties).", lo=0, hi=1
@@ -360,7 +373,7 @@ class ResidentsConfig:
     )
     presence_half_hours: float = param(
         2.0, "officer-h/d", "Presence scale: 1-e^-1 of the effect at this many hours a day.",
-        lo=1e-6,
+        lo=1e-6, hi=10_000,
     )
     vehicle_visibility: float = param(
         0.3, "-", "Visibility of a patrol car relative to an officer on foot (assumption).",
@@ -369,7 +382,7 @@ class ResidentsConfig:
     contact: bool = param(True, "-", "Community officers make household contacts.")
     contacts_per_hour: float = param(
         3.0, "1/h", "Household contacts per foot-patrol hour of a community officer "
-        "(assumption; household visits).", lo=0,
+        "(assumption; household visits).", lo=0, hi=60,
     )
     contact_familiarity_gain: float = param(
         0.3, "-", "Familiarity step towards 1 per contact (assumption).", lo=0, hi=1
@@ -404,7 +417,7 @@ class ResidentsConfig:
     )
     deterrence_half_hours: float = param(
         1.0, "officer-h/d", "Presence giving 1-e^-1 of the maximum effect (Koper 1995: 10-15 "
-        "min visits every 2 h).", lo=1e-6,
+        "min visits every 2 h).", lo=1e-6, hi=10_000,
     )
     near_repeat: bool = param(True, "-", "An incident raises near-term risk nearby.")
     near_repeat_eta: float = param(
@@ -413,16 +426,18 @@ class ResidentsConfig:
     )
     near_repeat_days: float = param(
         14.0, "d", "Mean delay of follow-on incidents (Johnson & Bowers 2004: 1-4 weeks).",
-        lo=0.1,
+        lo=0.1, hi=3_650,
     )
     near_repeat_radius_cells: float = param(
-        1.5, "cells", "Spatial spread of follow-on risk (~200 m; Johnson & Bowers 2004).", lo=0
+        1.5, "cells", "Spatial spread of follow-on risk (~200 m; Johnson & Bowers 2004).",
+        lo=0, hi=50,
     )
     skill_gain_per_case: float = param(
         0.002, "-", "Skill step towards 1 per case handled (learning; assumption).", lo=0, hi=1
     )
     officer_familiarity_days: float = param(
-        180.0, "d", "Time for a community officer to know the community (1-e^-1).", lo=1e-6
+        180.0, "d", "Time for a community officer to know the community (1-e^-1).",
+        lo=1e-6, hi=36_500,
     )
 
 
@@ -465,19 +480,20 @@ class StrategyConfig:
         "policing, Braga et al. 2019).", lo=0, hi=5,
     )
     grid_households: float = param(
-        300.0, "households", "Households per grid (Yangjiang scheme: 150-500).", lo=1
+        300.0, "households", "Households per grid (Yangjiang scheme: 150-500).", lo=1, hi=1_000_000,
     )
-    household_size: float = param(2.8, "persons", "Persons per household (census).", lo=0.1)
+    household_size: float = param(2.8, "persons", "Persons per household (census).", lo=0.1, hi=20)
     grid_fallback: bool = param(
         True, "-", "Routine calls go to other units when the grid officer is busy."
     )
     eval_period_days: int = param(
-        90, "d", "Adaptive: evaluate every quarter (the essay's regular evaluation).", lo=1
+        90, "d", "Adaptive: evaluate every quarter (the essay's regular evaluation).",
+        lo=1, hi=36_500,
     )
     adaptive_max_moves: int = param(
-        4, "officers", "Adaptive: most officers re-posted per evaluation.", lo=0
+        4, "officers", "Adaptive: most officers re-posted per evaluation.", lo=0, hi=100_000,
     )
-    rotation_days: int = param(0, "d", "Rotation (轮岗) period; 0 = no rotation.", lo=0)
+    rotation_days: int = param(0, "d", "Rotation (轮岗) period; 0 = no rotation.", lo=0, hi=36_500)
     rotation_share: float = param(
         0.25, "-", "Share of community officers rotated each period.", lo=0, hi=1
     )
@@ -500,8 +516,10 @@ class DataConfig:
         "xy", "-", "Location columns: projected metres (xy) or degrees (lonlat).",
         choices=("xy", "lonlat"),
     )
-    origin_x: float = param(0.0, "m", "Projected x of the city's south-west corner.")
-    origin_y: float = param(0.0, "m", "Projected y of the city's south-west corner.")
+    origin_x: float = param(0.0, "m", "Projected x of the city's south-west corner.",
+        lo=-1e8, hi=1e8)
+    origin_y: float = param(0.0, "m", "Projected y of the city's south-west corner.",
+        lo=-1e8, hi=1e8)
     origin_lon: float = param(
         0.0, "deg", "Longitude of the south-west corner (equirectangular projection).", lo=-180,
         hi=180,
@@ -525,7 +543,7 @@ class DataConfig:
         "", "-", "Date and time of minute 0 (ISO); empty = midnight before the first call.",
     )
     fit_bandwidth_cells: float = param(
-        1.0, "cells", "Gaussian smoothing of the fitted risk surface (assumption).", lo=0
+        1.0, "cells", "Gaussian smoothing of the fitted risk surface (assumption).", lo=0, hi=100,
     )
     fit_floor: float = param(
         0.02, "-", "Share of fitted risk spread evenly so no cell is impossible (assumption).",
@@ -582,16 +600,16 @@ class Scenario:
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     if not key.isprintable() or " " in key:
-        raise ScenarioError(f"{key!r}: not a parameter name")
+        raise ScenarioError(f"{echo(key)}: not a parameter name")
     parts = key.split(".")
     node = data
     for i, part in enumerate(parts[:-1]):
         child = node.get(part)
         if not isinstance(child, dict):
-            raise ScenarioError(f"{'.'.join(parts[: i + 1])}: unknown section")
+            raise ScenarioError(f"{shorten('.'.join(parts[: i + 1]))}: unknown section")
         node = child
     if parts[-1] not in node:
-        raise ScenarioError(f"{key}: unknown key")
+        raise ScenarioError(f"{shorten(key)}: unknown key")
     node[parts[-1]] = value
 
 
@@ -599,42 +617,44 @@ def _check_value(name: str, value: Any, default: Any, info: Any) -> Any:
     """Validate one leaf value against its declared type and bounds; return it coerced."""
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ScenarioError(f"{name}: expected true or false, got {value!r}")
+            raise ScenarioError(f"{name}: expected true or false, got {echo(value)}")
         return value
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
-                raise ScenarioError(f"{name}: expected an integer, got {value!r}")
+                raise ScenarioError(f"{name}: expected an integer, got {echo(value)}")
     elif isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScenarioError(f"{name}: expected a number, got {value!r}")
+            raise ScenarioError(f"{name}: expected a number, got {echo(value)}")
         value = float(value)
         if not math.isfinite(value):
-            raise ScenarioError(f"{name}: must be a finite number, got {value!r}")
+            raise ScenarioError(f"{name}: must be a finite number, got {echo(value)}")
     elif isinstance(default, str):
         if not isinstance(value, str):
-            raise ScenarioError(f"{name}: expected text, got {value!r}")
+            raise ScenarioError(f"{name}: expected text, got {echo(value)}")
         if info.choices and value not in info.choices:
-            raise ScenarioError(f"{name}: must be one of {', '.join(info.choices)}, got {value!r}")
+            raise ScenarioError(f"{name}: must be one of {', '.join(info.choices)}, "
+                                f"got {echo(value)}")
         return value
     if info.lo is not None and value < info.lo:
-        raise ScenarioError(f"{name}: must be >= {info.lo:g}, got {value!r}")
+        raise ScenarioError(f"{name}: must be >= {info.lo:g}, got {echo(value)}")
     if info.hi is not None and value > info.hi:
-        raise ScenarioError(f"{name}: must be <= {info.hi:g}, got {value!r}")
+        raise ScenarioError(f"{name}: must be <= {info.hi:g}, got {echo(value)}")
     return value
 
 
 def _build(cls: type, data: Any, prefix: str) -> Any:
     if not isinstance(data, dict):
-        raise ScenarioError(f"{prefix.rstrip('.') or 'scenario'}: expected a table, got {data!r}")
+        raise ScenarioError(f"{prefix.rstrip('.') or 'scenario'}: expected a table, "
+                            f"got {echo(data)}")
     defaults = cls()
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
         what = "unknown key" if prefix else "unknown section"
-        raise ScenarioError(f"{prefix}{unknown[0]}: {what}")
+        raise ScenarioError(f"{shorten(prefix + str(unknown[0]))}: {what}")
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         f = fields[name]
@@ -649,7 +669,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
 
 def _merge(base: dict[str, Any], update: Any, name: str) -> dict[str, Any]:
     if not isinstance(update, dict):
-        raise ScenarioError(f"{name}: expected a table, got {update!r}")
+        raise ScenarioError(f"{name}: expected a table, got {echo(update)}")
     merged = dict(base)
     merged.update(update)
     return merged
@@ -691,6 +711,7 @@ MAX_CELLS = 1_000_000
 MAX_DAILY_INCIDENTS = 500_000
 MAX_RESIDENTS = 5_000_000
 MAX_OFFICERS = 100_000
+MAX_RUN_INCIDENTS = 200_000_000
 
 
 def _check_size(s: Scenario) -> None:
@@ -702,6 +723,10 @@ def _check_size(s: Scenario) -> None:
     if daily > MAX_DAILY_INCIDENTS:
         raise ScenarioError(f"incidents.rate_per_1000_day: {daily:,.0f} incidents a day is more "
                             f"than the limit of {MAX_DAILY_INCIDENTS:,}")
+    total = daily * s.run.days
+    if total > MAX_RUN_INCIDENTS:
+        raise ScenarioError(f"run.days: {s.run.days:,} days of {daily:,.0f} incidents a day is "
+                            f"more than the limit of {MAX_RUN_INCIDENTS:,} incidents in one run")
     if s.residents.agents > MAX_RESIDENTS:
         raise ScenarioError(f"residents.agents: more than the limit of {MAX_RESIDENTS:,}")
     if s.police.officers > MAX_OFFICERS:
@@ -726,6 +751,10 @@ def from_dict(data: dict[str, Any]) -> Scenario:
     return scenario
 
 
+MAX_OVERRIDE = 10_000
+MAX_FILE_BYTES = 10_000_000
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse one ``section.key=value`` override; the value is read as a TOML value.
 
@@ -738,16 +767,24 @@ def parse_override(text: str) -> tuple[str, Any]:
         ``(dotted_key, value)``.
     """
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: an override must look like section.key=value")
+        raise ScenarioError(f"--set {echo(text)}: an override must look like "
+                            f"section.key=value")
     key, raw = text.split("=", 1)
     key = key.strip()
     if not key or "." not in key or not key.isprintable() or " " in key or \
             not all(key.split(".")):
-        raise ScenarioError(f"--set {text!r}: an override key must look like section.key")
+        raise ScenarioError(f"--set {echo(text)}: an override key must look like section.key")
+    if len(text) > MAX_OVERRIDE:
+        raise ScenarioError(f"--set {shorten(key)}: the value is longer than "
+                            f"{MAX_OVERRIDE:,} characters")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
+    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
+        raise ScenarioError(f"--set {shorten(key)}: unusable value ({shorten(exc)})") from None
+    except RecursionError:
+        raise ScenarioError(f"--set {shorten(key)}: value nested too deeply") from None
     return key, value
 
 
@@ -805,25 +842,53 @@ def resolve_source(source: str | Path) -> Path:
     """
     from scenarios import preset_path  # the presets folder is data; no import cycle
 
-    path = Path(source)
-    if path.is_file():
-        return path
-    preset = preset_path(str(source))
+    text = str(source)
+    try:
+        path = Path(source)
+        if path.is_file():
+            return path
+        preset = preset_path(text)
+        exists = path.exists()
+    except (OSError, ValueError) as exc:  # too long, a NUL byte, a loop of links
+        why = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else \
+            "not a usable file name"
+        raise ScenarioError(f"{shorten(text)}: {why}") from None
     if preset is not None:
         return preset
-    if path.exists():
-        raise ScenarioError(f"{source}: not a file")
-    raise ScenarioError(f"{source}: no such file or preset (see `grassroots scenarios`)")
+    if exists:
+        raise ScenarioError(f"{shorten(text)}: not a file")
+    raise ScenarioError(f"{shorten(text)}: no such file or preset (see `grassroots scenarios`)")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file as data, turning every failure into a one-line ScenarioError."""
+    return parse_toml_file(path, ScenarioError)
+
+
+def parse_toml_file(path: Path, error: type[ValueError]) -> dict[str, Any]:
+    """Parse a TOML file as data; every failure becomes one line of ``error``.
+
+    Args:
+        path: The file.
+        error: The exception type to raise (its message names the file).
+
+    Returns:
+        The parsed tables.
+    """
+    name = shorten(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise error(f"{name}: larger than {MAX_FILE_BYTES // 1_000_000} MB; not a "
+                        f"scenario or spec file")
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+        raise error(f"{name}: not valid TOML ({shorten(exc, 120)})") from None
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text file") from None
+        raise error(f"{name}: not a text file") from None
+    except RecursionError:
+        raise error(f"{name}: not valid TOML (nested too deeply)") from None
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+        raise error(f"{name}: cannot read ({(exc.strerror or 'error').lower()})") from None
+    except ValueError as exc:  # an integer beyond Python's digit limit, say
+        raise error(f"{name}: not valid TOML ({shorten(exc, 120)})") from None
