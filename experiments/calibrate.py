@@ -18,7 +18,7 @@ import pandas as pd
 from sim.api import build_model, collect
 from sim.calls import Calls, load_calls
 from sim.incidents import MIN_PER_DAY
-from sim.outputs import prepare, publish
+from sim.outputs import publish
 from sim.scenario import PRIORITIES, Scenario
 
 
@@ -139,4 +139,4 @@ def write_report(cal: Calibration, out: Path, force: bool = False) -> Path:
         for name in ("by_hour", "by_community", "by_priority", "response"):
             getattr(cal, name).to_csv(folder / f"calibration_{name}.csv", index=False)
 
-    return publish(prepare(out, "calibration", force), "calibration", fill, force=force)
+    return publish(out, "calibration", fill, force=force)

@@ -21,7 +21,7 @@ import pandas as pd
 from sim.incidents import incidents_frame
 from sim.metrics import TIERS, community_frame, daily_frame, summary
 from sim.model import PoliceModel
-from sim.outputs import prepare, publish
+from sim.outputs import publish
 from sim.scenario import Scenario
 
 
@@ -134,11 +134,10 @@ def write_outputs(result: RunResult, out: str | Path, force: bool = False) -> Pa
         The destination path.
 
     Raises:
-        OutputError: If ``out`` may not be used (nothing was written).
-        RescuedOutputError: If writing failed; the tables were saved in ``exc.saved`` instead.
+        RescuedOutputError: If ``out`` could not be used or written; the tables were saved in
+            ``exc.saved`` instead (check ``out`` before running with
+            :func:`sim.outputs.prepare`).
     """
-    target = prepare(out, "run", force)
-
     def fill(folder: Path) -> None:
         for name, table in result.tables().items():
             table.to_parquet(folder / f"{name}.parquet", index=False)
@@ -146,7 +145,7 @@ def write_outputs(result: RunResult, out: str | Path, force: bool = False) -> Pa
                                                         sort_keys=False) + "\n")
         (folder / "scenario.toml").write_text(result.scenario.to_toml())
 
-    return publish(target, "run", fill, force=force)
+    return publish(out, "run", fill, force=force)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

@@ -302,28 +302,30 @@ def rescue_folder(target: Path) -> Path:
     raise OutputError(f"cannot write {target} and found no folder to save the results in")
 
 
-def publish(target: Path, kind: str, fill: Callable[[Path], None], option: str = "--out",
+def publish(path: str | Path, kind: str, fill: Callable[[Path], None], option: str = "--out",
             force: bool = False) -> Path:
     """Write an output folder completely, then swap it into place.
 
     Args:
-        target: The output folder (already checked with :func:`check_location`).
+        path: The output folder (check it with :func:`prepare` before the work that
+            produces its contents).
         kind: What it holds (written to its marker).
         fill: Writes the files into the folder it is given.
         option: Named in errors.
         force: Whether an earlier output of this kind may be replaced.
 
     Returns:
-        ``target``.
+        The resolved destination.
 
     Raises:
-        OutputError: If the destination may not be used (checked again, it may have changed
-            during a long run); nothing was written.
-        RescuedOutputError: If writing failed; the results are in ``exc.saved``.
+        RescuedOutputError: If the destination could not be used or written (it is checked
+            again: a long run may have passed); the results are in ``exc.saved``.
     """
     stage: Path | None = None
+    target = Path(os.path.abspath(os.fspath(path) or "."))
     try:
-        check_replaceable(target, option, kind, force)  # again: a long run may have passed
+        target = check_location(path, option)
+        check_replaceable(target, option, kind, force)
         stage = make_stage(target)
         fill(stage)
         write_marker(stage, kind)
