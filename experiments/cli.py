@@ -23,6 +23,7 @@ app = typer.Typer(
     help="Grassroots: simulate police force sinking (警力下沉) and compare strategies.",
 )
 
+MAX_LINE = 400
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a parameter: section.key=value (repeatable)."),
@@ -30,8 +31,10 @@ SetOpt = Annotated[
 
 
 def fail(message: str, code: int = 2) -> None:
-    """Print one line to stderr and exit with ``code``."""
-    typer.echo(f"error: {message}", err=True)
+    """Print one line (at most :data:`MAX_LINE` characters) to stderr; exit with ``code``."""
+    from sim.params import shorten
+
+    typer.echo(f"error: {shorten(' '.join(message.split()), MAX_LINE)}", err=True)
     raise typer.Exit(code)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
+from sim.params import echo
+
 if TYPE_CHECKING:
     from sim.scenario import Scenario
     from sim.strategies.base import Strategy
@@ -60,5 +62,6 @@ def make_strategy(scenario: Scenario) -> Strategy:
     known = available_strategies()
     name = scenario.strategy.name
     if name not in known:
-        raise ValueError(f"strategy.name: unknown strategy {name!r} (known: {', '.join(known)})")
+        raise ValueError(f"strategy.name: unknown strategy {echo(name)} "
+                         f"(known: {', '.join(known)})")
     return known[name](scenario)
