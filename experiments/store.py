@@ -53,6 +53,7 @@ PATTERNS = ("manifest.json", "spec.toml", "base.toml", "design.parquet", "report
             "figures/*.png", "tables/*.csv", ".*.grassroots-*")
 ORDER = {"daily": ["day"], "communities": ["community"], "rt_hist": ["priority_order", "bin"]}
 VERSION = 1
+DAMAGED = "damaged"
 
 
 class StoreError(ValueError):
@@ -114,6 +115,7 @@ class Store:
                              f"interrupted while being created); use --resume or --force")
         if state == "store" and not force:
             store._check_same(spec, resume)
+            store._repair(spec)
         else:
             if state in ("store", "incomplete"):
                 store._check_own()
@@ -158,17 +160,25 @@ class Store:
                              f"{spec.n_runs} runs done); use --resume to finish it or --force "
                              f"to start over")
 
+    def _repair(self, spec: SweepSpec) -> None:
+        """Rewrite the sweep's own description files if they were damaged or removed.
+
+        The manifest's fingerprint matched ``spec``, so the files are exactly recomputable.
+        """
+        for name in TABLES:
+            (self.path / name).mkdir(exist_ok=True)
+        try:
+            self.spec()
+        except StoreError:
+            _describe_sweep(self.path, spec)
+
     def _create(self, spec: SweepSpec) -> None:
         """Build the store in a staging folder beside :attr:`path`, then swap it in."""
         stage = make_stage(self.path)
         try:
             for name in TABLES:
                 (stage / name).mkdir()
-            base = spec.scenario.with_overrides({"run.days": spec.days, "run.seed": spec.seed})
-            (stage / "base.toml").write_text(base.to_toml())
-            (stage / "spec.toml").write_text(spec_toml(spec))
-            _atomic_parquet(pa.Table.from_pandas(spec.points, preserve_index=False),
-                            stage / "design.parquet")
+            _describe_sweep(stage, spec)
             manifest = {"format": VERSION, "name": spec.name, "fingerprint": spec.fingerprint(),
                         "design": spec.design, "points": spec.n_points,
                         "replications": spec.replications, "runs": spec.n_runs,
@@ -198,27 +208,40 @@ class Store:
         """The store's manifest."""
         path = self.path / "manifest.json"
         try:
-            return json.loads(path.read_text())
+            data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
-            raise StoreError(f"{self.path}: not a sweep store ({exc})") from None
+            raise StoreError(f"{shorten(self.path)}: not a sweep store "
+                             f"({shorten(exc, 120)})") from None
+        if not isinstance(data, dict):
+            raise StoreError(f"{shorten(self.path)}: not a sweep store (bad manifest.json)")
+        return data
 
     def spec(self) -> SweepSpec:
         """The sweep spec kept in the store, with its stored design."""
         import tomllib
 
-        data = tomllib.loads((self.path / "spec.toml").read_text())
-        data["base"] = str((self.path / "base.toml").resolve())
-        data["set"] = {}
-        design = self.design()
-        if data.get("design") == "custom":
-            for key in ("factors", "design"):
-                data.pop(key, None)
-            return load_spec(design, **data)
-        return dataclasses.replace(load_spec(data), points=design)
+        try:
+            data = tomllib.loads((self.path / "spec.toml").read_text())
+            data["base"] = str((self.path / "base.toml").resolve())
+            data["set"] = {}
+            design = self.design()
+            if data.get("design") == "custom":
+                for key in ("factors", "design"):
+                    data.pop(key, None)
+                return load_spec(design, **data)
+            return dataclasses.replace(load_spec(data), points=design)
+        except (OSError, ValueError, RecursionError) as exc:
+            raise StoreError(f"{shorten(self.path)}: the sweep's description is damaged "
+                             f"({shorten(exc, 120)}); `grassroots sweep SPEC --out "
+                             f"{shorten(self.path)} --resume` rewrites it") from None
 
     def design(self) -> pd.DataFrame:
         """The design table (one row per point)."""
-        return pd.read_parquet(self.path / "design.parquet")
+        try:
+            return pd.read_parquet(self.path / "design.parquet")
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"{shorten(self.path)}/design.parquet: damaged or missing "
+                             f"({shorten(exc, 120)})") from None
 
     def part(self, table: str, rid: str) -> Path:
         """Path of one run's part file of ``table``."""
@@ -229,12 +252,26 @@ class Store:
         out = {}
         for path in sorted((self.path / "runs").glob("part-*.parquet")):
             rid = path.stem.removeprefix("part-")
-            out[rid] = pq.read_table(path, columns=["status"]).column(0)[0].as_py()
+            try:
+                out[rid] = str(pq.read_table(path, columns=["status"]).column(0)[0].as_py())
+            except (OSError, pa.ArrowException, IndexError, KeyError):
+                out[rid] = DAMAGED  # rerun by --resume, left out of every table
         return out
 
     def done_ids(self) -> set[str]:
-        """Ids of the runs that finished successfully."""
-        return {rid for rid, status in self.run_status().items() if status == "ok"}
+        """Ids of the runs that finished successfully and whose parts are all intact."""
+        return {rid for rid, status in self.run_status().items()
+                if status == "ok" and self._intact(rid)}
+
+    def _intact(self, rid: str) -> bool:
+        for name in TABLES:
+            path = self.part(name, rid)
+            if path.exists():
+                try:
+                    pq.read_metadata(path)
+                except (OSError, pa.ArrowException):
+                    return False
+        return True
 
     # -- writing ----------------------------------------------------------------------------
     def write_run(self, rid: str, tables: dict[str, pd.DataFrame]) -> None:
@@ -267,19 +304,44 @@ class Store:
             The consolidated table (empty if no run recorded it).
         """
         status = self.run_status()
-        keep = set(status) if table in ("runs", "timing") else \
-            {r for r, s in status.items() if s == "ok"}
+        done = self.done_ids()
+        keep = {r for r, s in status.items() if s in ("ok", "failed") and
+                (s == "failed" or r in done)} if table in ("runs", "timing") else done
         paths = [p for p in sorted((self.path / table).glob("part-*.parquet"))
                  if p.stem.removeprefix("part-") in keep]
-        if not paths:
+        parts = [t for t in (_read_part(p, required=table != "timing") for p in paths)
+                 if t is not None]
+        if not parts:
             return pd.DataFrame()
-        merged = pa.concat_tables([pq.read_table(p) for p in paths], promote_options="default")
+        merged = pa.concat_tables(parts, promote_options="default")
         frame = merged.to_pandas()
         keys = ["point", "rep", *ORDER.get(table, [])]
         keys = [k for k in keys if k in frame.columns]
         if keys:
             frame = frame.sort_values(keys, kind="stable")
         return frame.drop(columns=["priority_order"], errors="ignore").reset_index(drop=True)
+
+
+def _read_part(path: Path, required: bool) -> pa.Table | None:
+    """One part file; a damaged one is an error naming it (or skipped if not required)."""
+    try:
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        if not required:
+            return None
+        raise StoreError(f"{shorten(path)}: damaged ({shorten(exc, 100)}); delete it and "
+                         f"rerun the sweep with --resume to redo that run") from None
+
+
+def _describe_sweep(folder: Path, spec: SweepSpec) -> None:
+    """Write the files that describe a sweep: base scenario, spec and design."""
+    base = spec.scenario.with_overrides({"run.days": spec.days, "run.seed": spec.seed})
+    for name, text in (("base.toml", base.to_toml()), ("spec.toml", spec_toml(spec))):
+        tmp = folder / f".{name}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, folder / name)
+    _atomic_parquet(pa.Table.from_pandas(spec.points, preserve_index=False),
+                    folder / "design.parquet")
 
 
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:

@@ -310,3 +310,18 @@ def test_store_open_checks_the_location_first(tmp_path, monkeypatch):
 
     with pytest.raises(StoreError, match="current folder"):
         Store.open(".", load_spec(TINY_SPEC), force=True)
+
+
+def test_damaged_parts_and_description_are_redone_by_resume(tmp_path):
+    store = tmp_path / "s"
+    clean = run_sweep(TINY_SPEC, out=store, workers=1)
+    (store / "runs" / "part-p0000-r000.parquet").write_text("garbage")
+    (store / "daily" / "part-p0001-r001.parquet").write_bytes(os.urandom(64))
+    (store / "spec.toml").write_text("[")
+    (store / "design.parquet").unlink()
+    with pytest.raises(StoreError, match="damaged"):
+        load_results(store)
+    again = run_sweep(TINY_SPEC, out=store, workers=1, resume=True)
+    assert again.n_executed == 2  # exactly the two damaged runs
+    for table in ("runs", "daily", "communities"):
+        pd.testing.assert_frame_equal(getattr(clean, table), getattr(load_results(store), table))
