@@ -762,11 +762,12 @@ def _report_target(out: str | Path | None, store: Path | None) -> tuple[Path, bo
     """The report's folder and whether it is the store itself (checked before any work)."""
     store_dir = Path(store).resolve() if store is not None else None
     try:
-        final = check_location(out if out is not None else store_dir, "--out")  # type: ignore[arg-type]
-        in_store = final == store_dir
-        if not in_store:  # a report folder is remade in place: it is derived data
-            check_replaceable(final, "--out", "report", force=True)
-    except OutputError as exc:
+        if store_dir is not None and (out is None or Path(out).resolve() == store_dir):
+            return store_dir, True  # only the report's own files are replaced in a store
+        final = check_location(out, "--out")  # type: ignore[arg-type]
+        in_store = False
+        check_replaceable(final, "--out", "report", force=True)  # remade in place: derived
+    except (OutputError, OSError) as exc:
         raise ValueError(str(exc)) from None
     return final, in_store
 
