@@ -5,7 +5,9 @@ Three backends share one interface, :meth:`Backend.map`:
 * :class:`SerialBackend` runs in this process, in order (``--workers 1``).
 * :class:`PoolBackend` runs a :class:`concurrent.futures.ProcessPoolExecutor` on this machine
   (the default: one worker per core; nothing to start). Workers are *spawned*, a start method
-  set on the executor only, so the caller's global start method is never changed.
+  set on the executor only, so the caller's global start method is never changed. A worker
+  that dies (a crash, a signal, the out-of-memory killer) costs only the run it was running,
+  and workers exit when the main process does, even when it is killed.
 * :class:`DaskBackend` submits to a Dask ``distributed`` scheduler (``--dask ADDRESS``), or to
   a throw-away ``LocalCluster`` with ``--dask local``.
 
@@ -32,13 +34,21 @@ tables to the client, which alone writes the store, so no shared file system is 
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 START_METHOD = "spawn"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class Backend(Protocol):
@@ -68,8 +78,75 @@ class SerialBackend:
             yield task, fn(task)
 
 
+class WorkerDiedError(RuntimeError):
+    """A worker process died (exit, signal, out-of-memory kill) while running a task."""
+
+
+def _watch_parent(parent: int, interval: float = 1.0) -> None:
+    """Exit this worker as soon as its parent (the sweep's main process) is gone."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(parent: int) -> None:
+    """Pool initializer: make this worker die with the process that started it.
+
+    On Linux the kernel sends the worker ``SIGKILL`` when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere a daemon thread also polls ``os.getppid()``
+    once a second and exits when the parent is gone (it is then re-parented). A parent that
+    died before this ran is caught by comparing ``os.getppid()`` with ``parent``.
+
+    Linux sends the death signal when the *thread* that started the worker ends, not only the
+    process: :class:`PoolBackend` starts its workers from the thread that iterates
+    :meth:`PoolBackend.map`, which lives at least as long as the pool.
+
+    Args:
+        parent: PID of the process that created the pool.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the thread below still works
+            pass
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="grassroots-parent-watch",
+                     daemon=True).start()
+
+
+def _lost(fut: Future[Any]) -> bool:
+    """Whether a finished future failed because its pool broke (a worker died)."""
+    return isinstance(fut.exception(), BrokenProcessPool)
+
+
+def _death_message(processes: list[Any]) -> str:
+    """Why a single-worker pool broke, from the exit code of its process."""
+    codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+    if not codes:
+        how = "exit code unknown"
+    elif codes[0] < 0:
+        try:
+            how = f"killed by signal {signal.Signals(-codes[0]).name}"
+        except ValueError:
+            how = f"killed by signal {-codes[0]}"
+    else:
+        how = f"exit code {codes[0]}"
+    return f"the worker process died ({how}) while running this run"
+
+
 class PoolBackend:
     """A local process pool (spawned workers).
+
+    At most ``workers`` tasks are in flight, so when a worker dies (``os._exit``, a signal,
+    the out-of-memory killer) and :class:`~concurrent.futures.ProcessPoolExecutor` breaks,
+    only the tasks then running are suspects. Each suspect is run again alone, in a pool of
+    its own (the suspects side by side); one that kills its worker there too is reported
+    through ``on_error`` with a :class:`WorkerDiedError`, the others complete normally. Tasks
+    not yet submitted go on in a fresh pool. Workers exit when the main process dies, even by
+    ``SIGKILL`` (see :func:`_init_worker`).
 
     Args:
         workers: Number of worker processes.
@@ -83,18 +160,89 @@ class PoolBackend:
         self.name = f"process pool ({workers} workers)"
 
     def map(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[tuple[Any, Any]]:
-        """Submit every task; yield results in completion order."""
-        ctx = multiprocessing.get_context(START_METHOD)
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        """Run ``fn`` over tasks, ``workers`` at a time; yield results in completion order."""
+        todo: deque[Any] = deque(tasks)
+        running: dict[Future[Any], Any] = {}
+        pool: ProcessPoolExecutor | None = None
         try:
-            pending: dict[Future[Any], Any] = {pool.submit(fn, t): t for t in tasks}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in sorted(done, key=lambda f: str(pending[f])):
-                    task = pending.pop(fut)
-                    yield task, self._result(fut, task)
+            while todo or running:
+                if pool is None:
+                    pool = self._pool(self.workers)
+                broken = not self._fill(pool, fn, todo, running)
+                done: set[Future[Any]] = set()
+                if not broken:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    broken = any(_lost(f) for f in done)
+                if broken:  # a broken pool fails every future still running: wait for them
+                    done, _ = wait(running)
+                results, suspects = [], []
+                for fut in sorted(done, key=lambda f: str(running[f])):
+                    task = running.pop(fut)
+                    if _lost(fut):
+                        suspects.append(task)
+                    else:
+                        results.append((task, self._result(fut, task)))
+                if broken:
+                    pool.shutdown(wait=True)
+                    pool = None
+                else:
+                    self._fill(pool, fn, todo, running)  # keep the workers busy meanwhile
+                yield from results
+                if suspects:
+                    yield from self._isolate(fn, suspects)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _fill(self, pool: ProcessPoolExecutor, fn: Callable[[Any], Any], todo: deque[Any],
+              running: dict[Future[Any], Any]) -> bool:
+        """Submit tasks until ``workers`` are in flight.
+
+        Returns:
+            False if the pool refused a task because it broke (the task goes back to
+            ``todo``: it never started, so it is not a suspect).
+        """
+        while todo and len(running) < self.workers:
+            task = todo.popleft()
+            try:
+                running[pool.submit(fn, task)] = task
+            except BrokenProcessPool:
+                todo.appendleft(task)
+                return False
+        return True
+
+    def _isolate(self, fn: Callable[[Any], Any],
+                 suspects: list[Any]) -> Iterator[tuple[Any, Any]]:
+        """Run each suspect alone in a one-worker pool; a worker that dies names its task."""
+        queue = deque(sorted(suspects, key=str))
+        alone: dict[Future[Any], tuple[ProcessPoolExecutor, list[Any], Any]] = {}
+        try:
+            while queue or alone:
+                while queue and len(alone) < self.workers:
+                    task = queue.popleft()
+                    pool = self._pool(1)
+                    fut = pool.submit(fn, task)
+                    processes = list((getattr(pool, "_processes", None) or {}).values())
+                    alone[fut] = (pool, processes, task)
+                done, _ = wait(alone, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: str(alone[f][2])):
+                    pool, processes, task = alone.pop(fut)
+                    pool.shutdown(wait=True)
+                    if _lost(fut):
+                        exc = WorkerDiedError(_death_message(processes))
+                        exc.__cause__ = fut.exception()
+                        yield task, self.on_error(task, exc)
+                    else:
+                        yield task, self._result(fut, task)
+        finally:
+            for pool, _, _ in alone.values():
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    @staticmethod
+    def _pool(workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers,
+                                   mp_context=multiprocessing.get_context(START_METHOD),
+                                   initializer=_init_worker, initargs=(os.getpid(),))
 
     def _result(self, fut: Future[Any], task: Any) -> Any:
         try:
