@@ -202,3 +202,11 @@ def test_oversized_sweeps_are_refused_with_their_size(tmp_path, spec, field):
     if field == "design":
         assert "runs" in res.output and "on one core" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_every_numeric_parameter_declares_an_upper_bound():
+    """A size a typo can blow up must have a bound checked before any work."""
+    unbounded = [name for name, value, info in Scenario().params()
+                 if isinstance(value, int | float) and not isinstance(value, bool)
+                 and info.hi is None]
+    assert unbounded == []
