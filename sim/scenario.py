@@ -149,7 +149,10 @@ class PoliceConfig:
     vehicle_share_community: float = param(
         0.0, "-", "Community officers walk (foot patrol, household visits).", lo=0, hi=1
     )
-    speed_vehicle_kmh: float = param(25.0, "km/h", "Urban car (domain notes 2.1).", lo=0.1, hi=300)
+    speed_vehicle_kmh: float = param(
+        25.0, "km/h", "Urban car (domain notes 2.1); up to 1e6 so that validation can make "
+        "travel negligible.", lo=0.1, hi=1e6,
+    )
     speed_foot_kmh: float = param(5.0, "km/h", "Walking pace (domain notes 2.1).", lo=0.1, hi=50)
     turnout_min: float = param(
         1.0, "min", "From assignment to moving: reach the car, acknowledge (assumption).",
