@@ -261,18 +261,24 @@ def report(
 
 @app.command()
 def viz(
-    port: Annotated[int, typer.Option(help="TCP port of the app.")] = 8765,
+    port: Annotated[int, typer.Option(help="TCP port of the app.", min=1, max=65535)] = 8765,
     host: Annotated[
         str,
         typer.Option(help="Interface to bind. 127.0.0.1 serves this machine only; 0.0.0.0 "
                           "exposes the app to the network (no authentication: use only on a "
                           "trusted network)."),
     ] = "127.0.0.1",
+    results: Annotated[
+        Path | None,
+        typer.Option("--results", help="The only folder whose sweep stores the Results view "
+                                        "reads (default: ./results, resolved at start-up; "
+                                        "other paths are refused)."),
+    ] = None,
 ) -> None:
     """Serve the interactive browser app: watch, steer and compare strategies."""
     from viz.server import serve
 
-    raise typer.Exit(serve(host=host, port=port))
+    raise typer.Exit(serve(host=host, port=port, results=results))
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """End-to-end tests of the browser app: `solara run` + Debian's headless Chromium (Playwright).
 
 The server is started on 127.0.0.1 on a free port as a subprocess and always stopped at the
-end. Each test loads the page in a fresh tab (a fresh session on the server), records console
-errors and failed requests, and keeps screenshots in ``test-artifacts/``.
+end, with a fresh results root (the only folder its Results view may read). Each test loads
+the page in a fresh tab (a fresh session on the server), records console errors and failed
+requests, and keeps screenshots in ``test-artifacts/``.
 
 Skipped, with the reason, only when ``/usr/bin/chromium`` is missing and ``CI`` is not set; on
 CI (``CI=true``) a missing browser is a failure (``make test`` installs it).
@@ -53,29 +54,32 @@ def _free_port() -> int:
 
 @dataclass
 class Server:
-    """A running `solara run` of the app."""
+    """A running `solara run` of the app, reading sweep stores below ``results``."""
 
     url: str
     proc: subprocess.Popen
     log_path: Path
+    results: Path
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")
-def app_server() -> Iterator[Server]:
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Start the app with `solara run` on 127.0.0.1 and wait for HTTP 200; always stop it."""
     _require_browser()
-    from viz.server import solara_command
+    from viz.server import app_environment, solara_command
 
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     log_path = ARTIFACTS / "browser_server.log"
+    results = tmp_path_factory.mktemp("results")
     with log_path.open("w") as log:
         proc = subprocess.Popen(solara_command("127.0.0.1", port), cwd=ROOT, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    server = Server(f"http://127.0.0.1:{port}/", proc, log_path)
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=app_environment(results))
+    server = Server(f"http://127.0.0.1:{port}/", proc, log_path, results.resolve())
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
@@ -268,27 +272,40 @@ def test_step_play_strategy_reset_compare(tab: Tab, app_server: Server) -> None:
     tab.assert_clean()
 
 
-def test_results_view_shows_a_sweep_folder(tab: Tab, tmp_path: Path) -> None:
+def test_results_view_shows_a_sweep_folder(tab: Tab, app_server: Server,
+                                           tmp_path: Path) -> None:
     import pandas as pd
     from matplotlib.figure import Figure
     from playwright.sync_api import expect
 
-    (tmp_path / "runs").mkdir()
+    store = app_server.results / "strategy_comparison"
+    (store / "runs").mkdir(parents=True, exist_ok=True)
+    (store / "manifest.json").write_text('{"format": 1, "name": "strategy_comparison"}\n')
     pd.DataFrame({"strategy": ["centralized", "community"], "response_time_mean": [9.8, 8.1]}
-                 ).to_parquet(tmp_path / "runs" / "part-0000.parquet")
+                 ).to_parquet(store / "runs" / "part-0000.parquet")
     fig = Figure(figsize=(4, 3))
     ax = fig.add_subplot()
     ax.bar(["centralized", "community"], [9.8, 8.1])
     ax.set_title("Mean response time (min)")
-    fig.savefig(tmp_path / "response_time.png")
-    (tmp_path / "report.md").write_text("# Strategy comparison\n\nCommunity is faster.\n\n"
-                                        "![response time](response_time.png)\n")
+    fig.savefig(store / "response_time.png")
+    (store / "report.md").write_text("# Strategy comparison\n\nCommunity is faster.\n\n"
+                                     "![response time](response_time.png)\n")
+    # outside the root: a store elsewhere, reachable only by a link or a path
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "manifest.json").write_text("{}")
+    (tmp_path / "elsewhere" / "report.md").write_text("Outside secret.")
+    link = app_server.results / "link-out"
+    if not link.is_symlink():
+        link.symlink_to(tmp_path / "elsewhere")
 
     page = tab.page
     tab.button("Results").click()
-    field = page.get_by_label("Sweep folder")
-    field.fill(str(tmp_path))
-    tab.button("Open").click()
+    # the listing holds the store inside the root only, and opens it first
+    page.get_by_label("Sweep store").click(force=True)
+    options = page.get_by_role("option")
+    expect(options).to_have_count(1)
+    assert options.all_inner_texts() == ["strategy_comparison"]
+    page.keyboard.press("Escape")
     figure = page.locator("img.grassroots-report-figure")
     figure.wait_for()
     assert figure.evaluate("img => img.complete && img.naturalWidth > 100")
@@ -300,5 +317,16 @@ def test_results_view_shows_a_sweep_folder(tab: Tab, tmp_path: Path) -> None:
     expect(page.get_by_text("community").first).to_be_visible()
     wait_quiet(page)
     page.screenshot(path=str(ARTIFACTS / "browser_results.png"), full_page=True)
+
+    # typed paths outside the root are refused in the page, nothing is read
+    field = page.get_by_label("Sweep folder")
+    for text in ("/etc", "../..", "link-out", str(tmp_path / "elsewhere")):
+        field.fill(text)
+        tab.button("Open").click()
+        expect(page.locator(".grassroots-results-error")).to_contain_text(
+            "outside the results folder")
+        expect(page.locator("img.grassroots-report-figure")).to_have_count(0)
+        expect(page.get_by_text("Outside secret.")).to_have_count(0)
     tab.assert_clean()
+    assert "Traceback" not in app_server.log()
 

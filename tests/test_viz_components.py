@@ -355,13 +355,16 @@ def sweep_folder(tmp_path: Path) -> Path:
 
 
 def test_scan_results(sweep_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    found = scan_results(sweep_folder)
+    found = scan_results(sweep_folder, root=sweep_folder.parent)
     assert found.error is None
     assert [str(p) for p in found.figures] == ["clearance.png", "figures/response_time.png"]
     assert [str(p) for p in found.documents] == ["report.md"]
     assert list(found.runs["strategy"]) == ["a", "b", "c"] and found.n_parts == 2
-    assert scan_results(sweep_folder / "nope").error
-    assert scan_results(tmp_path_factory.mktemp("empty")).error
+    assert scan_results("nope", root=sweep_folder).error
+    empty = tmp_path_factory.mktemp("empty")
+    assert scan_results(empty, root=empty).error
+    outside = scan_results(sweep_folder)  # the default root is ./results: refused there
+    assert outside.error and not outside.figures and outside.runs is None
 
 
 def test_inline_images(sweep_folder: Path) -> None:
@@ -382,7 +385,8 @@ def test_format_value() -> None:
 def test_results_view(sweep_folder: Path) -> None:
     from viz.components import ResultsView
 
-    _box, rc = solara.render(ResultsView(str(sweep_folder)), handle_error=False)
+    _box, rc = solara.render(ResultsView(sweep_folder.parent, sweep_folder.name),
+                             handle_error=False)
     try:
         images = rc.find(widgets.Image).widgets
         assert len(images) == 1 + 2  # the selected figure and the gallery
@@ -424,9 +428,10 @@ def test_cli_viz_command(monkeypatch: pytest.MonkeyPatch) -> None:
     from experiments.cli import app
 
     calls = []
-    monkeypatch.setattr(server, "serve", lambda host, port: calls.append((host, port)) or 0)
+    monkeypatch.setattr(server, "serve", lambda host, port, results=None:
+                        calls.append((host, port, results)) or 0)
     result = CliRunner().invoke(app, ["viz", "--port", "8800"])
     assert result.exit_code == 0, result.output
-    assert calls == [("127.0.0.1", 8800)]
+    assert calls == [("127.0.0.1", 8800, None)]
     result = CliRunner().invoke(app, ["viz", "--help"])
     assert "0.0.0.0" in result.output

@@ -10,27 +10,40 @@ advances the chosen amount of simulated time (1 h, 6 h or a day); **Play** repea
 the chosen interval in a background thread. **Compare** adds run B: the same controls and seed
 with another strategy (so the same incident stream), simulated up to A's time and then stepped
 together with A.
+
+Nothing the browser sends can crash the page or read files: controls are checked by
+:meth:`viz.state.Controls.validate` (invalid ones give a message under the buttons, logged in
+one line without a traceback), failures while building or stepping a model are shown the same
+way (their traceback goes to the server log, as they are bugs), and the Results view reads
+only sweep stores below the results root (:func:`viz.state.results_root`, set by
+``grassroots viz --results DIR``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import time
 import traceback
+from pathlib import Path
+from typing import Any
 
 import solara
 import solara.lab
 
-from sim.scenario import ScenarioError
 from viz.components import ResultsView, SimulationView
 from viz.state import (
+    INPUT_ERRORS,
     LAYERS,
     STEP_CHOICES,
     Controls,
     Session,
     clock_text,
     controls_from_preset,
+    error_message,
     preset_names,
+    results_root,
     strategy_names,
     strategy_params,
 )
@@ -39,7 +52,16 @@ log = logging.getLogger(__name__)
 
 MODES = ("Single run", "Compare")
 VIEWS = ("Simulation", "Results")
-DEFAULT_RESULTS = "results/strategy_comparison"
+PLAY_INTERVAL_MS = (50, 10_000)
+"""Accepted range of the Play interval (ms per step)."""
+
+
+def finite(value: Any, default: float) -> float:
+    """``value`` as a float if it is a finite number, else ``default`` (for display)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and \
+            math.isfinite(float(value)):
+        return float(value)
+    return default
 
 
 def default_strategy_b(strategies: list[str], a: str) -> str:
@@ -63,7 +85,7 @@ def StrategyParamInputs(sink: solara.Reactive, tech: solara.Reactive) -> None:  
     specs = strategy_params()
     if "sink_fraction" in specs and sink.value is not None:
         spec = specs["sink_fraction"]
-        _caption(f"Sink fraction: {float(sink.value):.2f}", spec.why)
+        _caption(f"Sink fraction: {finite(sink.value, float('nan')):.2f}", spec.why)
         solara.SliderFloat("", value=sink, min=float(spec.lo if spec.lo is not None else 0.0),
                            max=float(spec.hi if spec.hi is not None else 1.0), step=0.05)
     if "tech" in specs and tech.value is not None:
@@ -78,6 +100,30 @@ def StrategyParamInputs(sink: solara.Reactive, tech: solara.Reactive) -> None:  
                 solara.SliderInt("", value=tech, min=int(lo), max=int(hi))
             else:
                 solara.SliderFloat("", value=tech, min=float(lo), max=float(hi), step=0.1)
+
+
+@solara.component
+def MainView(  # noqa: N802
+    view: str, session: Session, layer: str, version: int, root: Path,
+) -> None:
+    """The simulation or results view, with any failure while drawing it shown as a message.
+
+    Args:
+        view: One of :data:`VIEWS`.
+        session: The runs.
+        layer: Map background layer.
+        version: Bumped after every step or reset.
+        root: The results root.
+    """
+    exc, clear = solara.use_exception()
+    if exc is not None:
+        solara.Error(f"This view could not be drawn: {error_message(exc)}")
+        solara.Button("Retry", outlined=True, on_click=clear)
+        return
+    if view == VIEWS[1]:
+        ResultsView(root)
+    else:
+        SimulationView(session, layer, version)
 
 
 @solara.component
@@ -105,32 +151,51 @@ def Page() -> None:  # noqa: N802
     playing = solara.use_reactive(False)
     version = solara.use_reactive(0)
     error = solara.use_reactive(None)
-
-    # Lazy: the first run is built on the first render, not at import.
-    solara.use_memo(lambda: session.reset(first), [])
+    root = solara.use_memo(results_root, [])
 
     def current() -> Controls:
+        # The values as the browser sent them: Controls.validate checks them on Reset.
         return Controls(preset=preset.value, strategy=strategy.value, officers=officers.value,
-                        incident_rate=float(rate.value), seed=int(seed.value or 0),
-                        sink_fraction=sink.value, tech=tech.value)
+                        incident_rate=rate.value, seed=seed.value, sink_fraction=sink.value,
+                        tech=tech.value)
 
-    def report(exc: BaseException) -> None:
-        log.error("viz: %s", "".join(traceback.format_exception(exc)))
-        error.value = f"{type(exc).__name__}: {exc}"
+    def report(exc: BaseException, expected: bool = False) -> None:
+        """Show ``exc`` in the page; log invalid input in one line, anything else in full."""
+        if expected:
+            log.warning("viz: refused: %s", error_message(exc))
+        else:
+            log.error("viz: %s", "".join(traceback.format_exception(exc)))
+        error.value = error_message(exc)
+
+    def build_first() -> None:
+        # Lazy: the first run is built on the first render, not at import.
+        try:
+            session.reset(first)
+        except Exception as exc:  # shown in the page; Reset may try again
+            report(exc, isinstance(exc, INPUT_ERRORS))
+
+    solara.use_memo(build_first, [])
 
     def on_preset(name: str) -> None:
-        preset.value = name
         try:
             c = controls_from_preset(name, seed=seed.value)
-        except (ScenarioError, ValueError) as exc:
-            report(exc)
+        except Exception as exc:  # an unknown preset or seed: keep the current controls
+            report(exc, isinstance(exc, INPUT_ERRORS))
             return
+        preset.value = name
         strategy.value, officers.value, rate.value = c.strategy, c.officers, c.incident_rate
         sink.value, tech.value = c.sink_fraction, c.tech
 
+    def step_hours() -> int:
+        return STEP_CHOICES.get(step_label.value, 1)
+
+    def interval_s() -> float:
+        lo, hi = PLAY_INTERVAL_MS
+        return min(max(finite(interval_ms.value, lo), lo), hi) / 1000.0
+
     def do_step() -> None:
         try:
-            session.step(STEP_CHOICES[step_label.value])
+            session.step(step_hours())
         except Exception as exc:  # shown in the page; the run stays as it was
             report(exc)
         version.value += 1
@@ -143,8 +208,8 @@ def Page() -> None:  # noqa: N802
         b = strategy_b.value if mode.value == MODES[1] else None
         try:
             session.reset(current(), b)
-        except (ScenarioError, ValueError) as exc:
-            report(exc)
+        except Exception as exc:  # invalid controls (or a model that cannot be built)
+            report(exc, isinstance(exc, INPUT_ERRORS))
             return
         error.value = None
         version.value += 1
@@ -157,7 +222,7 @@ def Page() -> None:  # noqa: N802
         try:
             session.set_compare(strategy_b.value if value == MODES[1] else None)
         except Exception as exc:  # e.g. an unknown strategy: stay in the current mode
-            report(exc)
+            report(exc, isinstance(exc, INPUT_ERRORS))
             mode.value = MODES[1] if session.compare else MODES[0]
         version.value += 1
 
@@ -167,7 +232,7 @@ def Page() -> None:  # noqa: N802
         while playing.value and task.is_current():
             t0 = time.monotonic()
             try:
-                session.step(STEP_CHOICES[step_label.value])
+                session.step(step_hours())
             except Exception as exc:
                 report(exc)
                 playing.value = False
@@ -176,7 +241,7 @@ def Page() -> None:  # noqa: N802
             if session.done:
                 playing.value = False
                 return
-            time.sleep(max(0.0, interval_ms.value / 1000.0 - (time.monotonic() - t0)))
+            time.sleep(max(0.0, interval_s() - (time.monotonic() - t0)))
 
     task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
@@ -184,7 +249,7 @@ def Page() -> None:  # noqa: N802
     applied_b = session.strategy_b if session.compare else None
     pending = session.applied is not None and (
         current() != session.applied or (compare and strategy_b.value != applied_b))
-    layer = next(k for k, v in LAYERS.items() if v == layer_label.value)
+    layer = next((k for k, v in LAYERS.items() if v == layer_label.value), next(iter(LAYERS)))
 
     solara.Title("grassroots: police force sinking")
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
@@ -200,10 +265,12 @@ def Page() -> None:  # noqa: N802
                 solara.Select("Strategy B", values=strategies, value=strategy_b)
             StrategyParamInputs(sink, tech)
             _caption(f"Officers: {officers.value}")
-            solara.SliderInt("", value=officers, min=10, max=max(400, officers.value), step=5)
-            _caption(f"Incident rate: {float(rate.value):.1f} per 1,000 persons per day")
-            solara.SliderFloat("", value=rate, min=0.5, max=max(10.0, float(rate.value)),
-                               step=0.1)
+            solara.SliderInt("", value=officers, min=10,
+                             max=int(max(400.0, finite(officers.value, 400.0))), step=5)
+            _caption(f"Incident rate: {finite(rate.value, float('nan')):.1f} per 1,000 "
+                     "persons per day")
+            solara.SliderFloat("", value=rate, min=0.5,
+                               max=max(10.0, finite(rate.value, 10.0)), step=0.1)
             solara.InputInt("Seed", value=seed)
             if pending:
                 solara.Warning("Controls changed: press Reset to apply them.", dense=True)
@@ -214,7 +281,7 @@ def Page() -> None:  # noqa: N802
                               on_click=do_play, disabled=session.done and not playing.value)
                 solara.Button("Reset", color="primary", outlined=True, on_click=do_reset)
             solara.ToggleButtonsSingle(value=step_label, values=list(STEP_CHOICES))
-            _caption(f"Play interval: {interval_ms.value} ms per step")
+            _caption(f"Play interval: {interval_s() * 1000:.0f} ms per step")
             solara.SliderInt("", value=interval_ms, min=50, max=2000, step=50)
             solara.Select("Map background", values=list(LAYERS.values()), value=layer_label)
             horizon = session.sims[0].horizon_hours if session.sims else 0
@@ -226,10 +293,7 @@ def Page() -> None:  # noqa: N802
                 solara.Error(error.value)
         with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
             solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
-            if view.value == VIEWS[0]:
-                SimulationView(session, layer, version.value)
-            else:
-                ResultsView(DEFAULT_RESULTS)
+            MainView(view.value, session, layer, version.value, root)
 
 
 page = Page

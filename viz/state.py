@@ -11,7 +11,15 @@ without a browser:
 * :class:`Session` holds one run, or two runs for compare mode (same controls and seed,
   different strategies, hence the same incident stream), and steps them together under a lock
   so that the Play thread and button clicks never interleave.
-* :func:`scan_results` lists what a sweep folder written by ``grassroots sweep`` holds.
+* :func:`scan_results` lists what a sweep folder written by ``grassroots sweep`` holds, and
+  :func:`list_stores` the sweep stores, both only below the *results root* given at start-up
+  (:func:`results_root`, ``grassroots viz --results DIR``): any other path is refused by
+  :func:`resolve_in_root` with a message, never read.
+
+Controls arrive from the browser and may hold anything (a client can send any value for any
+widget): :meth:`Controls.validate` refuses what the page does not offer (unknown presets,
+paths, non-numbers, values beyond :data:`OFFICERS_RANGE` and :data:`RATE_RANGE`) with a
+:class:`sim.scenario.ScenarioError` naming the control, which the page shows.
 
 Times: ``model.time`` counts hours; the log and every indicator are in minutes; charts use
 days. Shares are stored as fractions and shown as percentages.
@@ -22,6 +30,9 @@ from __future__ import annotations
 import base64
 import dataclasses
 import itertools
+import math
+import numbers
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -34,7 +45,7 @@ from agents.enums import OfficerState, Tier
 from sim.api import build_model
 from sim.incidents import MIN_PER_DAY
 from sim.model import PoliceModel
-from sim.scenario import PRIORITIES, Scenario, StrategyConfig, load_scenario
+from sim.scenario import PRIORITIES, Scenario, ScenarioError, StrategyConfig, load_scenario
 
 WINDOW_MIN = MIN_PER_DAY
 """Length of the moving window of the live charts (minutes)."""
@@ -56,6 +67,19 @@ COMMITTED = (int(OfficerState.TRAVELLING), int(OfficerState.ON_SCENE))
 OFF_DUTY = int(OfficerState.OFF_DUTY)
 SINK_PARAMS = ("sink_fraction", "tech")
 """Strategy parameters the page offers when the scenario schema declares them."""
+
+OFFICERS_RANGE = (0, 5000)
+"""Officers the page accepts (the slider offers 10-400; more would tie up the server)."""
+
+RATE_RANGE = (0.0, 50.0)
+"""Incident rates the page accepts (per 1,000 persons per day; the slider offers 0.5-10)."""
+
+SEED_RANGE = (0, 2**63 - 1)
+"""Seeds the page accepts."""
+
+INPUT_ERRORS: tuple[type[BaseException], ...] = (ScenarioError, ValueError, TypeError,
+                                                 OverflowError)
+"""What invalid controls raise: shown in the page, logged without a traceback."""
 
 _ids = itertools.count(1)
 
@@ -156,17 +180,114 @@ class Controls:
                 out[f"strategy.{name}"] = _coerce(value, specs[name].kind)
         return out
 
+    def validate(self) -> None:
+        """Check every control as the browser may send it (any type, any value).
+
+        Only preset *names* are accepted (a path would make the server read that file), only
+        registered strategies, and finite numbers within :data:`OFFICERS_RANGE`,
+        :data:`RATE_RANGE` and :data:`SEED_RANGE`; the scenario schema checks the rest.
+
+        Raises:
+            sim.scenario.ScenarioError: Naming the control and the problem.
+        """
+        check_preset(self.preset)
+        if not isinstance(self.strategy, str) or self.strategy not in strategy_names():
+            raise ScenarioError(f"Strategy: unknown strategy {_shown(self.strategy)} (known: "
+                                f"{', '.join(strategy_names())})")
+        check_number("Officers", self.officers, *OFFICERS_RANGE, integer=True)
+        check_number("Incident rate", self.incident_rate, *RATE_RANGE)
+        check_number("Seed", self.seed, *SEED_RANGE, integer=True)
+        specs = strategy_params()
+        for name in SINK_PARAMS:
+            value = getattr(self, name)
+            if value is None or name not in specs:
+                continue
+            spec = specs[name]
+            label = name.replace("_", " ").capitalize()
+            if spec.kind == "bool":
+                if value not in (True, False, 0, 1):
+                    raise ScenarioError(f"{label}: must be on or off, got {_shown(value)}")
+            else:
+                check_number(label, value, spec.lo, spec.hi, integer=spec.kind == "int")
+
     def scenario(self) -> Scenario:
         """The validated scenario these controls describe.
 
         Raises:
-            sim.scenario.ScenarioError: If a value is out of bounds or unknown.
+            sim.scenario.ScenarioError: If a value is invalid, out of bounds or unknown.
         """
+        self.validate()
         return load_scenario(self.preset, self.overrides())
 
     def with_strategy(self, strategy: str) -> Controls:
         """The same controls with another strategy."""
         return dataclasses.replace(self, strategy=strategy)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A user-supplied value for a message: quoted, escaped, shortened."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def check_preset(name: Any) -> str:
+    """Accept only the name of a preset (never a path: the server would read that file).
+
+    Args:
+        name: What the page sent.
+
+    Returns:
+        The name.
+
+    Raises:
+        sim.scenario.ScenarioError: If ``name`` is not one of :func:`preset_names`.
+    """
+    if not isinstance(name, str) or name not in preset_names():
+        raise ScenarioError(f"Scenario preset: unknown preset {_shown(name)} (known: "
+                            f"{', '.join(preset_names())})")
+    return name
+
+
+def check_number(label: str, value: Any, lo: float | None, hi: float | None,
+                 integer: bool = False) -> None:
+    """Check that a control holds a finite number in ``[lo, hi]``.
+
+    Args:
+        label: Name of the control in the message.
+        value: What the page sent.
+        lo: Smallest value accepted (None: no bound).
+        hi: Largest value accepted (None: no bound).
+        integer: Whether only whole numbers are accepted.
+
+    Raises:
+        sim.scenario.ScenarioError: Naming the control and the problem.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ScenarioError(f"{label}: must be a number, got {_shown(value)}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise ScenarioError(f"{label}: must be a finite number, got {_shown(value)}")
+    if integer and not x.is_integer():
+        raise ScenarioError(f"{label}: must be a whole number, got {_shown(value)}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        low = "-inf" if lo is None else f"{lo:,}" if isinstance(lo, int) else f"{lo:g}"
+        high = "inf" if hi is None else f"{hi:,}" if isinstance(hi, int) else f"{hi:g}"
+        raise ScenarioError(f"{label}: must be between {low} and {high}, got {_shown(value)}")
+
+
+def error_message(exc: BaseException, limit: int = 500) -> str:
+    """One line for the page about ``exc`` (the message alone for invalid input).
+
+    Args:
+        exc: The exception.
+        limit: Most characters shown.
+
+    Returns:
+        The text.
+    """
+    text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _coerce(value: Any, kind: str) -> Any:
@@ -186,7 +307,14 @@ def controls_from_preset(preset: str = "default", seed: int | None = None) -> Co
 
     Returns:
         Controls matching the preset exactly.
+
+    Raises:
+        sim.scenario.ScenarioError: If ``preset`` is not a preset name or ``seed`` is
+            invalid.
     """
+    check_preset(preset)
+    if seed is not None:
+        check_number("Seed", seed, *SEED_RANGE, integer=True)
     sc = load_scenario(preset)
     specs = strategy_params()
     extra = {name: getattr(sc.strategy, name) for name in SINK_PARAMS if name in specs}
@@ -627,12 +755,164 @@ def format_value(value: float, digits: int = 1, signed: bool = False) -> str:
 
 
 # -- results folders ---------------------------------------------------------------------------
+RESULTS_ENV = "GRASSROOTS_RESULTS"
+"""Environment variable holding the results root (set by :func:`viz.server.serve`)."""
+
+DEFAULT_RESULTS_DIR = "results"
+"""The results root when :data:`RESULTS_ENV` is not set: ``results/`` of the working folder."""
+
+MANIFEST = "manifest.json"
+"""The file that makes a folder a sweep store (see :mod:`experiments.store`)."""
+
+MAX_PATH_CHARS = 1024
+MAX_NAME_BYTES = 255
+MAX_IMAGE_BYTES = 20_000_000
+"""Largest figure sent to the browser (bytes)."""
+
+
+class OutsideResultsError(ValueError):
+    """A path the user supplied is refused: outside the results root, or not a valid name."""
+
+
+def results_root(value: str | os.PathLike[str] | None = None) -> Path:
+    """The folder the results view may read, resolved (symlinks followed).
+
+    Args:
+        value: The folder; if None, :data:`RESULTS_ENV`, else ``results/`` of the working
+            folder.
+
+    Returns:
+        The absolute, resolved folder (it need not exist).
+    """
+    if value is None:
+        value = os.environ.get(RESULTS_ENV, "").strip() or DEFAULT_RESULTS_DIR
+    path = Path(value).expanduser()
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: keep the folder as given
+        return path.absolute()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` resolves (symlinks followed) to ``root`` or below it."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def resolve_in_root(text: str | os.PathLike[str], root: Path) -> Path:
+    """The folder ``text`` names, resolved, if it lies inside ``root``.
+
+    Relative paths start at ``root``; absolute paths are accepted only if they resolve into
+    it. Symlinks are followed before the check, so a link inside ``root`` to a folder
+    elsewhere is refused, as are ``..`` escapes.
+
+    Args:
+        text: What the user typed or picked.
+        root: The results root (resolved, see :func:`results_root`).
+
+    Returns:
+        The resolved path (it need not exist).
+
+    Raises:
+        OutsideResultsError: If the path is outside ``root`` or not a valid path (NUL bytes,
+            control characters, over-long names); the message says so.
+    """
+    raw = os.fspath(text) if isinstance(text, os.PathLike) else text
+    if not isinstance(raw, str):
+        raise OutsideResultsError(f"{_shown(raw)}: not a folder name")
+    shown = _shown(raw)
+    where = f"only folders inside the results folder {root} can be opened"
+    if "\x00" in raw:
+        raise OutsideResultsError(f"{shown}: refused, a path cannot contain a NUL byte ({where})")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
+        raise OutsideResultsError(f"{shown}: refused, control characters in the path ({where})")
+    try:
+        encoded = raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OutsideResultsError(f"{shown}: refused, not a valid path ({where})") from None
+    if len(encoded) > MAX_PATH_CHARS or any(
+            len(part.encode("utf-8")) > MAX_NAME_BYTES for part in Path(raw).parts):
+        raise OutsideResultsError(f"{shown}: refused, the name is too long ({where})")
+    path = Path(raw)
+    candidate = path if path.is_absolute() else root / path
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError, ValueError):  # symlink loops, names the OS refuses
+        raise OutsideResultsError(f"{shown}: refused, the path cannot be resolved ({where})"
+                             ) from None
+    if not resolved.is_relative_to(root):
+        raise OutsideResultsError(f"{shown} is outside the results folder {root}: {where}")
+    return resolved
+
+
+def list_stores(root: Path, max_depth: int = 4, max_stores: int = 500,
+                max_dirs: int = 5000) -> list[str]:
+    """The sweep stores (folders holding ``manifest.json``) below ``root``.
+
+    Only folders that resolve inside ``root`` count: symlinks leading elsewhere are skipped
+    (and never descended into), so nothing outside the root is ever listed. A store's own
+    subfolders are not searched.
+
+    Args:
+        root: The results root (resolved).
+        max_depth: Deepest level searched below ``root``.
+        max_stores: At most this many stores.
+        max_dirs: At most this many folders visited.
+
+    Returns:
+        Paths relative to ``root`` (``"."`` for the root itself), sorted.
+    """
+    if not root.is_dir():
+        return []
+    found: set[str] = set()
+
+    def check(folder: Path) -> bool:
+        manifest = folder / MANIFEST
+        if _inside(folder, root) and manifest.is_file() and _inside(manifest, root):
+            found.add(folder.relative_to(root).as_posix() or ".")
+            return True
+        return False
+
+    for visited, (dirpath, dirnames, _files) in enumerate(os.walk(root, followlinks=False), 1):
+        here = Path(dirpath)
+        if check(here) or len(here.relative_to(root).parts) >= max_depth:
+            dirnames[:] = []
+        for name in [d for d in dirnames if (here / d).is_symlink()]:
+            check(here / name)  # a link to a store inside the root; never descended into
+        if visited >= max_dirs or len(found) >= max_stores:
+            break
+    return sorted(found)[:max_stores]
+
+
+def _walk_files(folder: Path, root: Path, suffixes: tuple[str, ...], limit: int,
+                max_depth: int = 6) -> list[Path]:
+    """Files below ``folder`` with one of ``suffixes`` that resolve inside ``root``.
+
+    Returns:
+        Paths relative to ``folder``, sorted, at most ``limit``.
+    """
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        here = Path(dirpath)
+        if len(here.relative_to(folder).parts) >= max_depth:
+            dirnames[:] = []
+        for name in filenames:
+            p = here / name
+            if p.suffix.lower() in suffixes and p.is_file() and _inside(p, root):
+                out.append(p.relative_to(folder))
+        if len(out) >= 10 * limit:
+            break
+    return sorted(out)[:limit]
+
+
 @dataclass
 class ResultsFolder:
     """What a sweep folder holds, as found by :func:`scan_results`.
 
     Attributes:
-        path: The folder.
+        path: The folder (resolved; the results root if the folder was refused).
         figures: PNG files (sorted, relative paths below ``path``).
         documents: Markdown files (sorted, relative paths).
         runs: The concatenated ``runs/*.parquet`` part files (None if there are none).
@@ -651,6 +931,18 @@ class ResultsFolder:
 _IMAGE_LINK = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
          ".svg": "image/svg+xml"}
+
+
+def read_image(path: Path, root: Path, limit: int = MAX_IMAGE_BYTES) -> bytes | None:
+    """The bytes of an image file inside ``root`` (None if outside, missing or too large)."""
+    if not _inside(path, root):
+        return None
+    try:
+        if not path.is_file() or path.stat().st_size > limit:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def inline_images(text: str, base: Path, root: Path) -> str:
@@ -672,38 +964,67 @@ def inline_images(text: str, base: Path, root: Path) -> str:
 
     def embed(match: re.Match[str]) -> str:
         alt, target = match.groups()
-        if ":" in target or target.startswith("/"):
+        if ":" in target or target.startswith("/") or "\x00" in target:
             return match.group(0)
-        path = (base / target).resolve()
+        path = base / target
         mime = _MIME.get(path.suffix.lower())
-        if mime is None or not path.is_relative_to(root) or not path.is_file():
+        data = None if mime is None else read_image(path, root)
+        if data is None:
             return match.group(0)
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        return f"![{alt}](data:{mime};base64,{data})"
+        return f"![{alt}](data:{mime};base64,{base64.b64encode(data).decode('ascii')})"
 
     return _IMAGE_LINK.sub(embed, text)
 
 
-def scan_results(folder: str | Path, max_files: int = 200,
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a Parquet file can raise besides bugs (OS, format and Arrow errors)."""
+    errors: tuple[type[BaseException], ...] = (OSError, ValueError, TypeError, KeyError,
+                                               NotImplementedError, MemoryError)
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return errors
+    return (*errors, pa.ArrowException)
+
+
+def scan_results(folder: str | Path, root: str | Path | None = None, max_files: int = 200,
                  max_rows: int = 5000) -> ResultsFolder:
-    """List the report figures, documents and run table of a sweep folder.
+    """List the report figures, documents and run table of a sweep folder inside ``root``.
+
+    Nothing outside ``root`` is read: the folder itself and every file in it must resolve
+    (symlinks followed) below ``root``; anything else is refused with a message.
 
     Args:
-        folder: A folder written by ``grassroots sweep`` (or any folder).
+        folder: A folder written by ``grassroots sweep``, relative to ``root`` or absolute.
+        root: The results root (:func:`results_root` if None).
         max_files: At most this many figures and documents each.
         max_rows: At most this many rows of the runs table.
 
     Returns:
-        The folder's contents; ``error`` says why nothing was found.
+        The folder's contents; ``error`` says why nothing (or not everything) was read.
     """
-    path = Path(folder).expanduser()
-    if not str(folder).strip():
-        return ResultsFolder(path, [], [], error="Enter the path of a sweep folder.")
+    base = results_root(root) if root is not None else results_root()
+    if isinstance(folder, str) and not folder.strip():
+        return ResultsFolder(base, [], [], error="Choose a sweep store.")
+    if not base.is_dir():
+        return ResultsFolder(base, [], [], error=f"The results folder {base} does not exist.")
+    try:
+        path = resolve_in_root(folder, base)
+    except OutsideResultsError as exc:
+        return ResultsFolder(base, [], [], error=str(exc))
+    name = path.relative_to(base).as_posix() or "."
     if not path.is_dir():
-        return ResultsFolder(path, [], [], error=f"{path}: no such folder")
-    figures = sorted(p.relative_to(path) for p in path.rglob("*.png") if p.is_file())
-    documents = sorted(p.relative_to(path) for p in path.rglob("*.md") if p.is_file())
-    parts = sorted((path / "runs").glob("*.parquet")) if (path / "runs").is_dir() else []
+        return ResultsFolder(path, [], [], error=f"{name}: no such folder in the results "
+                                                 f"folder {base}")
+    try:
+        figures = _walk_files(path, base, (".png",), max_files)
+        documents = _walk_files(path, base, (".md",), max_files)
+        runs_dir = path / "runs"
+        parts = sorted(p for p in runs_dir.glob("*.parquet")
+                       if p.is_file() and _inside(p, base)) if runs_dir.is_dir() else []
+    except OSError as exc:
+        return ResultsFolder(path, [], [], error=f"{name}: cannot list the folder "
+                                                 f"({exc.strerror or exc})")
     runs = None
     error = None
     if parts:
@@ -718,10 +1039,9 @@ def scan_results(folder: str | Path, max_files: int = 200,
                 if rows >= max_rows:
                     break
             runs = pd.concat(frames, ignore_index=True).head(max_rows)
-        except (OSError, ValueError) as exc:
-            error = f"runs/: cannot read the part files ({exc})"
+        except _read_errors() as exc:
+            runs = None
+            error = f"{name}/runs: cannot read the part files ({error_message(exc, 300)})"
     if not figures and not documents and runs is None and error is None:
-        error = f"{path}: no PNG, Markdown or runs/*.parquet files found"
-    return ResultsFolder(path, figures[:max_files], documents[:max_files], runs, len(parts),
-                         error)
-
+        error = f"{name}: no PNG, Markdown or runs/*.parquet files found"
+    return ResultsFolder(path, figures, documents, runs, len(parts), error)
