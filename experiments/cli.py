@@ -346,18 +346,28 @@ def main() -> None:
     """
     import os
 
+    from typer import _click as click  # typer vendors click: its exceptions are these
+    from typer.exceptions import Abort
+
     try:
-        app()
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(2)
+    except click.ClickException as exc:  # a usage error: one line naming the option
+        typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(exc.exit_code)
+    except (Abort, KeyboardInterrupt):
         typer.echo("error: interrupted", err=True)
         sys.exit(130)
+    except SystemExit:
+        raise
     except BaseException as exc:
         if os.environ.get("GRASSROOTS_DEBUG"):
             raise
         typer.echo(f"error: {describe_failure(exc)}", err=True)
         sys.exit(2 if isinstance(exc, OSError | MemoryError | RecursionError) else 1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import cast
 
 from sim.params import shorten
 
@@ -169,7 +170,7 @@ def list_files(folder: Path) -> list[str]:
 def foreign_files(folder: Path, marker: dict[str, object] | None,
                   patterns: Iterable[str] = ()) -> list[str]:
     """Files in ``folder`` that its marker (or ``patterns``) does not claim."""
-    claimed = set(marker.get("files", []) if marker else [])  # type: ignore[arg-type]
+    claimed = set(cast("Iterable[str]", marker.get("files", []) if marker else []))
     globs = [*(marker.get("patterns", []) if marker else []), *patterns]  # type: ignore[misc]
     return [f for f in list_files(folder) if f != MARKER and f not in claimed
             and not any(fnmatch.fnmatchcase(f, g) for g in globs)]
@@ -381,6 +382,7 @@ def write_file(path: str | Path, text: str, kind: str, option: str) -> Path:
     target = check_file(path, kind, option)
     tmp = target.with_name(f".{target.name}.{STAGING}-{os.getpid()}")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text)
         os.replace(tmp, target)
     except OSError as exc:

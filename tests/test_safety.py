@@ -325,3 +325,12 @@ def test_damaged_parts_and_description_are_redone_by_resume(tmp_path):
     assert again.n_executed == 2  # exactly the two damaged runs
     for table in ("runs", "daily", "communities"):
         pd.testing.assert_frame_equal(getattr(clean, table), getattr(load_results(store), table))
+
+
+@pytest.mark.parametrize("args", [["run", "default", "--days", "abc"], ["viz", "--port", "0"],
+                                  ["nosuch"], ["run"], ["sweep", "x.toml", "--workers", "0"],
+                                  ["run", "default", "--bogus"]])
+def test_usage_errors_are_one_line(tmp_path, args):
+    res = cli(args, tmp_path)
+    assert res.returncode == 2
+    one_error_line(res)
