@@ -4,8 +4,9 @@ from agents.enums import OfficerState, PostKind, Priority, Tier
 from agents.incident import Incident
 from agents.officer import Officer
 from agents.post import Post
-from agents.resident import Resident
+from agents.resident import Resident, ResidentViews
 
 __all__ = [
-    "Incident", "Officer", "OfficerState", "Post", "PostKind", "Priority", "Resident", "Tier",
+    "Incident", "Officer", "OfficerState", "Post", "PostKind", "Priority", "Resident",
+    "ResidentViews", "Tier",
 ]

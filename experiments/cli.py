@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from sim.rng import DEFAULT_SEED
 from sim.scenario import ScenarioError, load_scenario, parse_override
 
 app = typer.Typer(
@@ -287,7 +288,7 @@ def validate(
     = False,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results "
                                                    "as JSON to this file.")] = None,
-    seed: Annotated[int, typer.Option(help="Root seed of the validation runs.")] = 20261128,
+    seed: Annotated[int, typer.Option(help="Root seed of the validation runs.")] = DEFAULT_SEED,
 ) -> None:
     """Check the model against queueing theory and geometry; exit 1 on any FAIL."""
     from experiments.validate import format_table, run_validation, write_json

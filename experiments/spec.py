@@ -5,7 +5,7 @@ days. Example (see ``experiments/*.toml``)::
 
     name = "strategy_comparison"
     base = "default"            # preset name or path (relative to the spec file)
-    seed = 20261128             # one root seed per experiment
+    seed = 20261128             # one root seed per experiment (default sim.rng.DEFAULT_SEED)
     replications = 20
     days = 365
     design = "factorial"        # factorial | lhs | sobol | morris | saltelli
@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from sim.params import echo, shorten
+from sim.rng import DEFAULT_SEED
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -65,7 +66,6 @@ TOP_KEYS = {
 }
 QUICK_KEYS = {"replications", "days", "samples", "set"}
 REPORT_KEYS = {"indicators", "baseline"}
-DEFAULT_SEED = 20261128
 # Limits that catch a typo before it hangs a machine (checked before any design is drawn).
 MAX_SEED = 2**63 - 1
 MAX_DAYS = 36_500

@@ -53,17 +53,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim import theory
+from experiments import theory
 from sim.api import RunResult, build_model, collect
 from sim.city import CityLayout
 from sim.outputs import write_file
+from sim.rng import DEFAULT_SEED
 from sim.scenario import PRIORITIES, Scenario
+from sim.units import MIN_PER_DAY
 
 LEVEL = 0.95  # printed confidence level
 DECISION_LEVEL = 0.995  # pass/fail interval
 WARMUP = 0.1  # share of the horizon discarded
 N_BATCHES = 20
-MIN_PER_DAY = 1440.0
 
 
 def run(sc: Scenario, seed: int, days: int) -> tuple[RunResult, CityLayout]:
@@ -612,7 +613,7 @@ def check_incidents(days: int, seed: int) -> list[Check]:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_validation(quick: bool = False, seed: int = 20261128,
+def run_validation(quick: bool = False, seed: int = DEFAULT_SEED,
                    echo: Callable[[str], None] | None = None) -> Report:
     """Run every check (``quick``: fewer points, shorter runs) and return the report."""
     start = time.perf_counter()

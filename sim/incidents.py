@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import PRIORITIES, IncidentConfig
-
-MIN_PER_DAY = 1440.0
+from sim.units import MIN_PER_DAY
 
 FLOAT_COLS = ("t_occur", "t_report", "t_ready", "t_dispatch", "t_arrive", "t_clear",
               "u_report", "u_clear", "u_victim", "z_scene", "z_chain", "z_report")
@@ -182,7 +181,7 @@ class IncidentProcess:
         never shifts the incidents of later days.
 
         Args:
-            day: Day index (0-based); times are ``day * 1440 + minute of day``.
+            day: Day index (0-based); times are ``day * MIN_PER_DAY + minute of day``.
             multiplier: Optional per-cell multiplier of the background intensity (deterrence).
             extra_mean: Optional expected extra incidents per cell this day (near-repeat).
 

@@ -22,12 +22,13 @@ from mesa import Model
 from agents.enums import OfficerState, PostKind, Tier
 from agents.officer import Officer
 from agents.post import Post
-from agents.resident import Resident
+from agents.resident import ResidentViews
 from sim.city import CityLayout, build_grid, build_layout, make_travel
 from sim.dispatch import Dispatcher
 from sim.force import Assignment, Force
 from sim.hazard import Hazard
-from sim.incidents import MIN_PER_DAY, IncidentLog, IncidentProcess
+from sim.incidents import IncidentLog, IncidentProcess
+from sim.mesa_scenario import MesaScenario
 from sim.metrics import DailyRecorder
 from sim.outcomes import Outcomes
 from sim.residents import Residents
@@ -36,25 +37,34 @@ from sim.scenario import PRIORITIES, Scenario
 from sim.strategies import make_strategy
 from sim.strategies.base import split_counts
 from sim.travel import DistanceField
-
-MIN_PER_HOUR = 60.0
+from sim.units import MIN_PER_DAY, MIN_PER_HOUR
 
 
 class PoliceModel(Model):
     """Police force sinking on a grid city.
 
+    The Grassroots scenario is ``model.config``; Mesa's ``model.scenario`` (and so every
+    agent's ``agent.scenario``) is a :class:`sim.mesa_scenario.MesaScenario` holding it:
+    ``model.scenario.config is model.config`` and ``model.scenario.police`` is
+    ``model.config.police``.
+
     Args:
-        scenario: The validated scenario (defaults if None).
+        scenario: The validated scenario (defaults if None), or a
+            :class:`~sim.mesa_scenario.MesaScenario` holding one (as Mesa's app passes back).
         seed: Root seed or SeedSequence; defaults to ``scenario.run.seed``.
     """
 
-    def __init__(self, scenario: Scenario | None = None,
+    def __init__(self, scenario: Scenario | MesaScenario | None = None,
                  seed: int | np.random.SeedSequence | None = None) -> None:
+        if isinstance(scenario, MesaScenario):
+            scenario = scenario.config
         scenario = scenario or Scenario()
         root = scenario.run.seed if seed is None else seed
         self.streams = make_streams(root)
-        super().__init__(rng=int(self.streams.dispatch.integers(2**62)))
-        self.config = scenario
+        # Mesa seeds model.random and model.rng from the scenario's rng.
+        mesa_seed = int(self.streams.dispatch.integers(2**62))
+        super().__init__(scenario=MesaScenario(scenario, rng=mesa_seed))
+        self.config: Scenario = scenario
         self.horizon_days = scenario.run.days
         self.priority_cfg = [scenario.incidents.priority(p) for p in PRIORITIES]
         self.strategy = make_strategy(scenario)
@@ -250,10 +260,13 @@ class PoliceModel(Model):
         return np.lexsort((np.arange(pop.size), -pop))
 
     def seat_residents(self) -> None:
-        """Create the residents (arrays plus thin Mesa agents) and the presence counters."""
+        """Create the residents and the presence counters.
+
+        The residents are arrays; their Mesa agents (``resident_agents``) are created only when
+        read, since the model itself never reads them.
+        """
         self.residents = Residents(self.config.residents, self.layout, self.streams.residents)
-        home = self.residents.home.tolist()
-        self.resident_agents = [Resident(self, i, self.cells[c]) for i, c in enumerate(home)]
+        self.resident_agents = ResidentViews(self, self.residents.home, self.cells)
         self.presence = np.zeros(self.layout.n_cells)
         self.contacts_due = np.zeros(self.layout.n_communities)
         self.outcomes.refresh_cooperation()

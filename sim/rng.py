@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+DEFAULT_SEED = 20261128
+"""The root seed used when none is given: ``run.seed``'s default, sweep specs' ``seed``, the
+validation runs' ``--seed`` (defined here once; every default seed refers to it)."""
+
 STREAM_NAMES = ("city", "incidents", "officers", "residents", "dispatch", "strategy")
 
 

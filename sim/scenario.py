@@ -23,6 +23,8 @@ from typing import Any
 import tomli_w
 
 from sim.params import echo, info_of, is_section, iter_params, param, section, shorten
+from sim.rng import DEFAULT_SEED
+from sim.units import QUARTER_DAYS
 
 PRIORITIES = ("emergency", "urgent", "routine")
 
@@ -42,7 +44,7 @@ class RunConfig:
         lo=1, hi=36_500,
     )
     seed: int = param(
-        20261128, "-", "Root of the SeedSequence from which all streams are spawned.",
+        DEFAULT_SEED, "-", "Root of the SeedSequence from which all streams are spawned.",
         lo=0, hi=2**63 - 1,
     )
     log_rows: int = param(
@@ -490,7 +492,7 @@ class StrategyConfig:
         True, "-", "Routine calls go to other units when the grid officer is busy."
     )
     eval_period_days: int = param(
-        90, "d", "Adaptive: evaluate every quarter (the essay's regular evaluation).",
+        QUARTER_DAYS, "d", "Adaptive: evaluate every quarter (the essay's regular evaluation).",
         lo=1, hi=36_500,
     )
     adaptive_max_moves: int = param(

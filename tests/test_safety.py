@@ -284,11 +284,13 @@ def test_sweeps_killed_at_random_moments_resume_to_the_same_tables(tmp_path):
     out = tmp_path / "killed"
     rng = random.Random(20261201)
     kills = 0
-    for attempt in range(12):
-        flag = "--force" if attempt == 6 else "--resume"
+    for attempt in range(20):
+        if kills >= 8:
+            break
+        flag = "--force" if attempt % 3 == 2 else "--resume"  # --force: work to kill again
         proc = subprocess.Popen(_sweep_cmd(spec, out, flag), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(0.5, 6.0))  # start-up, creation, runs: anywhere
+        time.sleep(rng.uniform(0.3, 5.0))  # start-up, creation, runs: anywhere
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1

@@ -16,6 +16,7 @@ from agents.enums import OfficerState, Priority, Tier
 from sim.api import build_model, collect, run
 from sim.scenario import Scenario
 from sim.strategies import available_strategies
+from sim.units import QUARTER_DAYS
 
 ALPHA = 0.05
 BUILTINS = ("centralized", "station", "community", "grid", "smart", "adaptive")
@@ -113,7 +114,7 @@ def test_officers_conserved_through_gradual_sinking_rotation_and_evaluation(name
     for day in range(1, days + 1):
         model.run_days(1)
         check_force(model)
-        due = min(0.75, 0.25 * (day // 91 + 1))
+        due = min(0.75, 0.25 * (day // QUARTER_DAYS + 1))
         assert int((model.force.tier == Tier.HQ).sum()) == n_hq0 - round(due * n_hq0), day
     res = collect(model)
     officers = res.extra["officers"]
@@ -129,9 +130,9 @@ def test_officers_conserved_through_gradual_sinking_rotation_and_evaluation(name
         assert "rotation" in reasons
     if name == "adaptive":
         assert "evaluation" in reasons
-    # The schedule steps at the start of each quarter.
+    # The schedule steps at the start of each quarter (90 days, sim.units.QUARTER_DAYS).
     sched_days = sorted(set(np.round(alloc.loc[alloc["reason"] == "schedule", "day"], 6)))
-    assert sched_days == [91.0, 182.0]
+    assert sched_days == [90.0, 180.0]
     # Every attended incident was attended by one of these officers.
     attended = res.incidents["officer_id"][res.incidents["officer_id"] >= 0]
     assert attended.isin(officers["officer_id"]).all()

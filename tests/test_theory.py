@@ -1,4 +1,4 @@
-"""Tests for sim.theory: Erlang formulas, Manhattan distances, the hypercube model, Gini."""
+"""Tests for experiments.theory: Erlang formulas, Manhattan distances, hypercube model, Gini."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from sim.theory import (
+from experiments.theory import (
     HypercubeModel,
     erlang_b,
     erlang_c,

@@ -31,11 +31,10 @@ from agents.enums import Priority, Tier
 from sim.force import Assignment
 from sim.strategies.base import Strategy
 from sim.strategies.registry import register_strategy
+from sim.units import MIN_PER_DAY, QUARTER_DAYS
 
 if TYPE_CHECKING:
     from sim.model import PoliceModel
-
-QUARTER_DAYS = 91
 
 
 class Sinking(Strategy):
@@ -54,7 +53,11 @@ class Sinking(Strategy):
 
     # -- who moves --------------------------------------------------------------------------
     def current_fraction(self, day: int) -> float:
-        """Share of HQ officers sunk on ``day`` (a step schedule if gradual)."""
+        """Share of HQ officers sunk on ``day`` (a step schedule if gradual).
+
+        A gradual schedule adds ``sink_per_quarter`` on days 0, ``QUARTER_DAYS`` (90),
+        2 x ``QUARTER_DAYS``, ... until ``sink_fraction`` is reached (:mod:`sim.units`).
+        """
         if not self.sinks_to_station:
             return 0.0
         step = self.cfg.sink_per_quarter
@@ -279,7 +282,7 @@ class Adaptive(Community):
         """
         log = model.log
         n = model.layout.n_communities
-        t0 = (day - period) * 1440.0
+        t0 = (day - period) * MIN_PER_DAY
         arrive = log.column("t_arrive")
         sel = np.flatnonzero(arrive >= t0)
         rt = arrive[sel] - log.t_report[sel]

@@ -21,7 +21,8 @@ can compare simulated statistics against theory:
   fixed preference list per demand atom. It yields each unit's workload, the fraction of
   dispatches from each unit to each atom, mean travel and the share of inter-district
   dispatches, which a pure M/M/c model cannot.
-* The **Gini coefficient**, used to summarise how unevenly workload or service is spread.
+* The **Gini coefficient**, used to summarise how unevenly workload or service is spread
+  (defined once, as :func:`sim.metrics.gini`, and re-exported here).
 
 References:
     A. K. Erlang (1917), "Solution of some problems in the theory of probabilities of
@@ -51,6 +52,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
+
+from sim.metrics import gini
 
 __all__ = [
     "HypercubeModel",
@@ -701,43 +704,3 @@ def _travel_stats(
         per_atom = weighted.sum(axis=0) / fractions.sum(axis=0)
         per_unit = weighted.sum(axis=1) / fractions.sum(axis=1)
     return float(weighted.sum()), per_atom, per_unit
-
-
-# ---------------------------------------------------------------------------------------------
-# Inequality
-# ---------------------------------------------------------------------------------------------
-
-
-def gini(values: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> float:
-    """Return the Gini coefficient of non-negative values, optionally weighted.
-
-    ``G = sum_ij w_i w_j |x_i - x_j| / (2 W^2 mean)`` with ``W = sum w`` and the weighted
-    mean ``mean = sum w x / W``, evaluated in ``O(n log n)`` after sorting. It is 0 when all
-    values are equal and ``(n - 1) / n`` when (unweighted) one of ``n`` values holds
-    everything.
-
-    Args:
-        values: Non-negative values (e.g. workload per unit).
-        weights: Optional non-negative weights of the same length (e.g. population).
-
-    Returns:
-        The Gini coefficient in ``[0, 1)``; 0 if every value (or total weight) is zero.
-
-    Raises:
-        ValueError: If inputs are empty, negative, non-finite or of different lengths.
-    """
-    x = np.asarray(values, dtype=float).ravel()
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
-    if x.size == 0 or x.shape != w.shape:
-        raise ValueError("values must be non-empty and match the weights in length")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(w))) or np.any(x < 0) or np.any(w < 0):
-        raise ValueError("values and weights must be finite and non-negative")
-    order = np.argsort(x, kind="stable")
-    x, w = x[order], w[order]
-    total_weight, total_mass = w.sum(), (w * x).sum()
-    if total_weight == 0 or total_mass == 0:
-        return 0.0
-    weight_before = np.cumsum(w) - w
-    mass_before = np.cumsum(w * x) - w * x
-    spread = float((w * (x * weight_before - mass_before)).sum())
-    return spread / (total_weight * total_mass)
