@@ -173,8 +173,8 @@ def sweep(
 ) -> None:
     """Run a sweep: every design point x replication, streamed to a Parquet store in OUT.
 
-    Exit status: 0 when every run succeeded, otherwise the number of failed runs (at most
-    100); 2 for an invalid spec or output folder.
+    Exit status: 0 when every run succeeded, 1 when any run failed (each is listed with the
+    command that replays it), 2 for an invalid spec or output folder.
     """
     from experiments.spec import SpecError, load_spec
     from experiments.store import StoreError
@@ -209,7 +209,7 @@ def _check_location(out: Path) -> None:
 
 
 def _sweep_summary(result, out: Path) -> None:
-    """Print what a sweep did; exit with the number of failed runs."""
+    """Print what a sweep did; exit 1 if any run failed."""
     from experiments.sweep import replay_command
 
     if result.n_executed == 0:
@@ -226,7 +226,7 @@ def _sweep_summary(result, out: Path) -> None:
     typer.echo(f"{ok} ok, {len(failed)} failed; results in {out}/ "
                f"(next: grassroots report {out})")
     if len(failed):
-        fail(f"{len(failed)} of {len(result.runs)} runs failed", min(len(failed), 100))
+        fail(f"{len(failed)} of {len(result.runs)} runs failed", 1)
 
 
 @app.command()

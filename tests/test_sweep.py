@@ -297,14 +297,14 @@ def test_cli_exit_status_counts_failed_runs(tmp_path, exploding):
                                                                           "exploding"]}))
     out = tmp_path / "s"
     res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--workers", "1"])
-    assert res.exit_code == 2  # two failed runs
+    assert res.exit_code == 1  # failed runs: 1 (2 is an invalid input)
     assert "error: 2 of 4 runs failed" in res.output
     assert "replay: grassroots run" in res.output
     res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--workers", "1"])
     assert res.exit_code == 2 and "use --resume" in res.output
     res = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(out), "--workers", "1",
                                    "--resume"])
-    assert res.exit_code == 2  # failed runs are retried on resume, and fail again
+    assert res.exit_code == 1  # failed runs are retried on resume, and fail again
     assert "2 runs in" in res.output
 
 
