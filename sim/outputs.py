@@ -150,8 +150,7 @@ def write_marker(folder: Path, kind: str, files: Iterable[str] | None = None,
         patterns: Glob patterns of files it may gain later (e.g. a sweep's parts).
     """
     listed = sorted(files) if files is not None else list_files(folder)
-    data = {"generator": "grassroots", "kind": kind, "version": 1,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    data = {"generator": "grassroots", "kind": kind, "version": 1,  # no time: byte-identical
             "files": [f for f in listed if f != MARKER], "patterns": list(patterns)}
     tmp = folder / f".{MARKER}.tmp"
     tmp.write_text(json.dumps(data, indent=1) + "\n")
