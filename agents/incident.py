@@ -23,7 +23,7 @@ class Incident(FixedAgent):
     """An open incident.
 
     Attributes:
-        row: Row of this incident in the model's incident log (its id).
+        row: Id of this incident in the model's incident log (``model.log.get(field, row)``).
         priority: Emergency, urgent or routine.
         cell_index: Flat index of the cell where it happened.
         officer: The officer assigned, or None while waiting in the queue.

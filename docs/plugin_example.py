@@ -109,7 +109,7 @@ class HotspotTeams(Station):
         ok = super().eligible(model, row, candidates)
         if not hasattr(self, "first_area"):
             return ok
-        own = model.force.precinct[candidates] == model.log.precinct[row]
+        own = model.force.precinct[candidates] == model.log.get("precinct", row)
         return ok & (~self.is_team(model, candidates) | own)
 
     # -- patrol -----------------------------------------------------------------------------

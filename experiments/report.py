@@ -39,6 +39,7 @@ from scipy import stats
 
 from experiments.spec import SAMPLE_PREFIX, SweepSpec, salib_problem
 from experiments.sweep import SweepResult, load_results, replay_command
+from sim import indicators as registry
 from sim.outputs import (
     OutputError,
     check_location,
@@ -51,10 +52,8 @@ from sim.outputs import (
 )
 
 CONF = 0.95
-DEFAULT_INDICATORS = (
-    "response_time_mean", "response_time_p90", "clearance_rate", "satisfaction_mean",
-    "trust_mean", "utilization_mean", "response_time_gini", "worst_community_response_time",
-)
+DEFAULT_INDICATORS = registry.HEADLINE
+"""Indicators featured when neither the spec nor the caller names any."""
 META = {"point", "rep", "seed", "spawn_key", "days"}
 MAX_LINES = 10
 MAX_MAPS = 6
@@ -327,6 +326,12 @@ def _short(key: str) -> str:
     return parts[-2] if parts[-1] == "name" and len(parts) > 1 else parts[-1]
 
 
+def _unit(indicator: str) -> str:
+    """The registered unit of a summary indicator (empty if it is not registered)."""
+    hit = registry.find(indicator)
+    return hit.unit if hit is not None else ""
+
+
 def _fmt_level(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float | np.floating) else str(value)
 
@@ -386,6 +391,7 @@ def figure_indicators(ctx: Context, ps: pd.DataFrame) -> list[Path]:
                 ax.set_xticks(np.arange(len(d)), [str(v) for v in d[x]], rotation=30)
         ax.set_title(ind)
         ax.set_xlabel(x)
+        ax.set_ylabel(registry.label(ind), fontsize=8)
         ax.grid(alpha=0.3)
     if len(lines) > 1:
         axes[0].legend(fontsize=7)
@@ -422,6 +428,7 @@ def figure_scatter(ctx: Context, ps: pd.DataFrame) -> list[Path]:
             ax.grid(alpha=0.3)
         if len(groups) > 1:
             axes[0].legend(fontsize=7)
+        axes[0].set_ylabel(registry.label(ind), fontsize=8)
         fig.suptitle(f"{ind}: mean over replications at each design point")
         paths.append(_save(fig, ctx.out / "figures" / f"scatter_{ind}.png"))
     return paths
@@ -544,6 +551,7 @@ def figure_daily(ctx: Context) -> list[Path]:
             ax.fill_between(mean.index, mean - half, mean + half, alpha=0.2)
         ax.set_title(col)
         ax.set_xlabel("day")
+        ax.set_ylabel(registry.label(col, "daily"), fontsize=8)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     return [_save(fig, ctx.out / "figures" / "daily.png")]
@@ -659,6 +667,7 @@ def section_points(ctx: Context, ps: pd.DataFrame) -> str:
     if len(labels) <= 8:
         wide = ps.pivot(index="indicator", columns="point", values="text")
         wide = wide.reindex(ctx.indicators).rename(columns=labels).reset_index()
+        wide.insert(1, "unit", [_unit(i) for i in wide["indicator"]])
         return head + md_table(wide)
     wide = ps[ps["indicator"].isin(ctx.key)].pivot(index="point", columns="indicator",
                                                      values="text")

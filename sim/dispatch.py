@@ -72,12 +72,12 @@ class Dispatcher:
         return median * np.exp(cfg.delay_sigma * z)
 
     def schedule_calls(self, rows: np.ndarray) -> None:
-        """Schedule the moment each reported incident reaches the dispatcher."""
-        log = self.model.log
-        for row in rows.tolist():
+        """Schedule the moment each reported incident (ids ``rows``) reaches the dispatcher."""
+        times = self.model.log.get("t_ready", rows).tolist()
+        for row, t in zip(rows.tolist(), times, strict=True):
             ready = _Ready(self, row)
             self.pending[row] = ready
-            self.model.at_minute(ready.fire, log.t_ready[row - log.base])
+            self.model.at_minute(ready.fire, t)
 
     # -- events -----------------------------------------------------------------------------
     def on_ready(self, ready: _Ready) -> None:
@@ -85,11 +85,11 @@ class Dispatcher:
         row = ready.row
         del self.pending[row]
         m = self.model
-        log, r = m.log, row - m.log.base
-        cell = int(log.cell[r])
-        incident = Incident(m, m.cells[cell], row, Priority(int(log.priority[r])), cell)
+        log = m.log
+        cell = int(log.get("cell", row))
+        incident = Incident(m, m.cells[cell], row, Priority(int(log.get("priority", row))), cell)
         self.open[row] = incident
-        t = float(log.t_ready[r])
+        t = float(log.get("t_ready", row))
         officer = self.nearest_officer(row, cell)
         if officer is not None:
             self.assign(incident, officer, t)
@@ -104,11 +104,12 @@ class Dispatcher:
         row, i = incident.row, incident.officer
         assert i is not None  # an arrival always has an officer
         t = incident.t_eta
-        log, r = m.log, row - m.log.base
-        log.t_arrive[r] = t
+        log = m.log
+        log.set("t_arrive", row, t)
         m.force.set_state(i, OfficerState.ON_SCENE, t)
         m.move_officer(i, incident.cell_index)
-        duration = m.process.on_scene_minutes(int(log.priority[r]), float(log.z_scene[r]))
+        duration = m.process.on_scene_minutes(int(incident.priority),
+                                              float(log.get("z_scene", row)))
         # The log gets t_clear only when the incident is cleared: still on scene at the end
         # of a run means not closed (neither cleared nor failed).
         incident.t_due = t + duration
@@ -120,13 +121,12 @@ class Dispatcher:
         row, i = incident.row, incident.officer
         assert i is not None  # a clearance always has an officer
         t = incident.t_due
-        r = row - m.log.base
-        m.log.t_clear[r] = t
+        m.log.set("t_clear", row, t)
         m.outcomes.close_incident(row, i)
         del self.open[row]
         incident.remove()
         m.force.incident[i] = -1
-        self.free_officer(i, t, from_cell=int(m.log.cell[r]))
+        self.free_officer(i, t, from_cell=incident.cell_index)
 
     # -- decisions --------------------------------------------------------------------------
     def nearest_officer(self, row: int, cell: int) -> int | None:
@@ -136,7 +136,7 @@ class Dispatcher:
         cand = np.flatnonzero(f.available_mask())
         if cand.size == 0:
             return None
-        pc = m.priority_cfg[int(m.log.priority[row - m.log.base])]
+        pc = m.priority_cfg[int(m.log.get("priority", row))]
         ok = m.strategy.eligible(m, row, cand)
         if pc.sworn_only:
             ok &= f.sworn[cand]
@@ -162,11 +162,11 @@ class Dispatcher:
         incident.officer = i
         m.force.incident[i] = row
         m.force.set_state(i, OfficerState.TRAVELLING, t)
-        r = row - m.log.base
-        m.log.t_dispatch[r] = t
+        log = m.log
+        log.set("t_dispatch", row, t)
         incident.t_eta = t + travel  # logged as t_arrive only when the officer gets there
-        m.log.officer_id[r] = m.officers[i].unique_id
-        m.log.officer_tier[r] = m.force.tier[i]
+        log.set("officer_id", row, m.officers[i].unique_id)
+        log.set("officer_tier", row, m.force.tier[i])
         m.at_minute(incident.arrive, incident.t_eta)
 
     def free_officer(self, i: int, t: float, from_cell: int) -> None:
@@ -220,7 +220,7 @@ class Dispatcher:
 
     def drop(self, incident: Incident) -> None:
         """Lose a call because the queue is full (counted, never silently)."""
-        self.model.log.lost[incident.row - self.model.log.base] = True
+        self.model.log.set("lost", incident.row, True)
         del self.open[incident.row]
         incident.remove()
         self.lost += 1

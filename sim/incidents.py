@@ -12,14 +12,17 @@ the incident stream at birth. Strategies therefore face the same incidents *and*
 (common random numbers), and a trust-dependent reporting decision is a threshold on a fixed
 uniform rather than a new draw.
 
-The :class:`IncidentLog` keeps one row per incident in growable numpy columns (one array per
-field), which is compact and turns directly into the ``incidents`` table.
+The :class:`IncidentLog` is addressed by incident id (``log.get(field, ids)``,
+``log.set(field, ids, values)``, ``log.record(id)``); it keeps its incidents in growable numpy
+columns (one array per field), which is compact and turns directly into the ``incidents``
+table, and streams old ones to Parquet in long runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,116 +40,200 @@ _FILL = {**dict.fromkeys(FLOAT_COLS, np.nan), **dict.fromkeys(INT_COLS, -1),
          **dict.fromkeys(BOOL_COLS, False)}
 _DTYPE = {**dict.fromkeys(FLOAT_COLS, np.float64), **dict.fromkeys(INT_COLS, np.int64),
           **dict.fromkeys(BOOL_COLS, np.bool_)}
+_FIELDS = frozenset(ALL_COLS)
 
 
 class IncidentLog:
-    """Columnar, growable store of the incidents of a run (reported or not).
+    """Store of the incidents of a run (reported or not), addressed by incident id.
 
-    Columns are numpy arrays, accessed as attributes. Incident ids (rows) are global and
-    never change; the arrays hold the rows from ``base`` on, so incident ``row`` is at
-    ``log.t_occur[row - log.base]`` (``base`` is 0 unless the log has spilled). Times are
-    minutes since the start of the run; NaN means the stage did not happen.
+    Every incident gets an id when it is appended (0, 1, 2, ... in order of appending); ids
+    never change. Callers read and write fields by id, one or many at a time (:meth:`get`,
+    :meth:`set`), read one incident as a record (:meth:`record`), and scan the incidents held
+    in memory as columns aligned with :meth:`ids` (:meth:`column`). Times are minutes since
+    the start of the run; NaN means the stage did not happen. The fields are ``ALL_COLS``.
 
-    Long runs do not keep every incident in memory: :meth:`spill` writes a prefix of rows
-    that can no longer change (closed, never reported or lost) to a Parquet part file in
-    ``spill_dir`` and drops it from the arrays; :meth:`parts` lists those files in order.
+    The storage (one growable numpy array per field) is private. Long runs do not keep every
+    incident in memory: :meth:`spill` writes the oldest incidents, which can no longer change
+    (closed, never reported or lost), to a Parquet part file in ``spill_dir`` and drops them;
+    :meth:`parts` lists those files in order. Only the ids from :attr:`first_id` to ``n - 1``
+    are held (:meth:`holds`).
+
+    Attributes:
+        n: Number of incidents appended so far (the next id).
+        spill_dir: Folder of the Parquet parts (None until the first spill is wanted).
     """
-
-    t_occur: np.ndarray
-    t_report: np.ndarray
-    t_ready: np.ndarray
-    t_dispatch: np.ndarray
-    t_arrive: np.ndarray
-    t_clear: np.ndarray
-    u_report: np.ndarray
-    u_clear: np.ndarray
-    u_victim: np.ndarray
-    z_scene: np.ndarray
-    z_chain: np.ndarray
-    z_report: np.ndarray
-    cell: np.ndarray
-    community: np.ndarray
-    precinct: np.ndarray
-    priority: np.ndarray
-    officer_id: np.ndarray
-    officer_tier: np.ndarray
-    victim: np.ndarray
-    in_progress: np.ndarray
-    reported: np.ndarray
-    cleared: np.ndarray
-    lost: np.ndarray
 
     def __init__(self, capacity: int = 1024, spill_dir: Path | None = None) -> None:
         self.n = 0
-        self.base = 0
+        self._base = 0
         self._cap = max(16, capacity)
         self.spill_dir = spill_dir
         self._parts: list[Path] = []
-        for name in ALL_COLS:
-            setattr(self, name, np.full(self._cap, _FILL[name], dtype=_DTYPE[name]))
+        self._cols: dict[str, np.ndarray] = {
+            name: np.full(self._cap, _FILL[name], dtype=_DTYPE[name]) for name in ALL_COLS}
+
+    # -- what is held -----------------------------------------------------------------------
+    @property
+    def first_id(self) -> int:
+        """Id of the oldest incident held in memory (0 unless the log has spilled)."""
+        return self._base
 
     @property
     def size(self) -> int:
-        """Rows held in memory (``n - base``)."""
-        return self.n - self.base
+        """Incidents held in memory (``n - first_id``)."""
+        return self.n - self._base
 
+    def holds(self, incident_id: int) -> bool:
+        """Whether incident ``incident_id`` is held in memory (appended and not spilled)."""
+        return self._base <= incident_id < self.n
+
+    def ids(self, start: int | None = None) -> np.ndarray:
+        """Ids of the incidents held in memory, ascending (from ``start`` if given)."""
+        return np.arange(self._base if start is None else max(start, self._base), self.n,
+                         dtype=np.int64)
+
+    def first_id_at(self, minute: float) -> int:
+        """Id of the first held incident occurring at or after ``minute`` (``n`` if none).
+
+        Incidents are appended in order of occurrence, so ``t_occur`` is non-decreasing.
+        """
+        return self._base + int(np.searchsorted(self.column("t_occur"), minute))
+
+    # -- reading and writing by id ----------------------------------------------------------
+    def get(self, field: str, ids: int | np.ndarray) -> Any:
+        """Values of one field for one incident (a numpy scalar) or many (an array).
+
+        Args:
+            field: A field name (one of ``ALL_COLS``).
+            ids: An incident id or an array of ids, all held in memory (not checked: this is
+                the per-incident hot path).
+
+        Returns:
+            The value, or an array of values in the order of ``ids``.
+        """
+        return self._cols[field][ids - self._base]
+
+    def set(self, field: str, ids: int | np.ndarray, values: Any) -> None:
+        """Write one field of one incident or many (ids held in memory, not checked).
+
+        Args:
+            field: A field name (one of ``ALL_COLS``).
+            ids: An incident id or an array of ids.
+            values: A value (broadcast) or one value per id.
+        """
+        self._cols[field][ids - self._base] = values
+
+    def record(self, incident_id: int) -> IncidentRecord:
+        """A read-only view of one incident, with its fields as attributes.
+
+        Raises:
+            KeyError: If the incident is not held in memory (never appended, or spilled).
+        """
+        if not self.holds(incident_id):
+            raise KeyError(f"incident {incident_id} is not held in memory "
+                           f"(held: {self._base}..{self.n - 1})")
+        return IncidentRecord(self, incident_id)
+
+    def column(self, field: str, start: int | None = None) -> np.ndarray:
+        """Read-only values of one field for the held incidents, aligned with :meth:`ids`.
+
+        Args:
+            field: A field name (one of ``ALL_COLS``).
+            start: Only incidents from this id on (default: every held one).
+
+        Returns:
+            A read-only view; position ``k`` is incident ``ids(start)[k]``.
+        """
+        lo = 0 if start is None else max(start - self._base, 0)
+        view = self._cols[field][lo : self.size]
+        view.flags.writeable = False
+        return view
+
+    # -- growing and spilling ---------------------------------------------------------------
     def _resize(self, new_cap: int) -> None:
         keep = self.size
-        for name in ALL_COLS:
-            old = getattr(self, name)
+        for name, old in self._cols.items():
             arr = np.full(new_cap, _FILL[name], dtype=old.dtype)
             arr[:keep] = old[:keep]
-            setattr(self, name, arr)
+            self._cols[name] = arr
         self._cap = new_cap
 
     def append(self, **columns: np.ndarray) -> np.ndarray:
         """Append a batch of incidents.
 
         Args:
-            **columns: Equal-length arrays for some of the columns; others keep their fill.
+            **columns: Equal-length arrays for some of the fields; others keep their fill.
 
         Returns:
-            The row indices (incident ids) of the new incidents.
+            The ids of the new incidents.
         """
         k = len(next(iter(columns.values())))
         if self.size + k > self._cap:
             self._resize(max(self._cap * 2, self.size + k))
         start = self.size
         for name, values in columns.items():
-            getattr(self, name)[start : start + k] = values
-        rows = np.arange(self.n, self.n + k)
+            self._cols[name][start : start + k] = values
+        ids = np.arange(self.n, self.n + k)
         self.n += k
-        return rows
-
-    def column(self, name: str) -> np.ndarray:
-        """Return the rows held in memory of one column (a view; row ``base`` first)."""
-        return getattr(self, name)[: self.size]
+        return ids
 
     def spill(self, upto: int, frame: Callable[[IncidentLog, int], pd.DataFrame]) -> None:
-        """Write rows ``base..upto-1`` to a Parquet part and drop them from memory.
+        """Write incidents ``first_id..upto-1`` to a Parquet part and drop them from memory.
 
         Args:
-            upto: First row to keep; every row before it must be final.
-            frame: Builds the public table of the first ``k`` rows held (``frame(log, k)``).
+            upto: First id to keep; every incident before it must be final.
+            frame: Builds the public table of the first ``k`` incidents held
+                (``frame(log, k)``, e.g. :func:`incidents_frame`).
         """
-        k = upto - self.base
+        k = upto - self._base
         if k <= 0 or self.spill_dir is None:
             return
         path = self.spill_dir / f"incidents-{len(self._parts):05d}.parquet"
         frame(self, k).to_parquet(path, index=False)
         self._parts.append(path)
         keep = self.size - k
-        for name in ALL_COLS:
-            arr = getattr(self, name)
+        for name, arr in self._cols.items():
             arr[:keep] = arr[k : k + keep]
             arr[keep : k + keep] = _FILL[name]
-        self.base = upto
+        self._base = upto
         if self._cap > 4 * max(keep, 1024):
             self._resize(max(2 * keep, 1024))
 
     def parts(self) -> list[Path]:
-        """Part files written so far, in row order."""
+        """Part files written so far, in id order."""
         return list(self._parts)
+
+
+class IncidentRecord:
+    """Read-only view of one incident of an :class:`IncidentLog`: ``rec.priority``, ...
+
+    Fields read as Python scalars (``float``, ``int``, ``bool``) at the moment they are read,
+    so a record follows later changes of its incident. Created by :meth:`IncidentLog.record`.
+
+    Attributes:
+        id: The incident id.
+    """
+
+    __slots__ = ("_log", "id")
+
+    def __init__(self, log: IncidentLog, incident_id: int) -> None:
+        object.__setattr__(self, "_log", log)
+        object.__setattr__(self, "id", incident_id)
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _FIELDS:
+            raise AttributeError(f"an incident has no field {name!r}")
+        return self._log.get(name, self.id).item()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("incident records are read-only; use IncidentLog.set")
+
+    def as_dict(self) -> dict[str, Any]:
+        """All fields of the incident by name."""
+        return {name: getattr(self, name) for name in ALL_COLS}
+
+    def __repr__(self) -> str:
+        return f"IncidentRecord({self.id}, priority={self.priority}, t_occur={self.t_occur})"
 
 
 class IncidentProcess:
@@ -303,7 +390,7 @@ def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
     n = log.size if k is None else k
 
     def col(name: str) -> np.ndarray:
-        return getattr(log, name)[:n]
+        return log.column(name)[:n]
 
     cell = col("cell")
     tier = col("officer_tier")
@@ -311,7 +398,7 @@ def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
     t_report, t_ready = col("t_report"), col("t_ready")
     t_dispatch, t_arrive = col("t_dispatch"), col("t_arrive")
     return pd.DataFrame({
-        "incident_id": np.arange(log.base, log.base + n, dtype=np.int64),
+        "incident_id": log.ids()[:n],
         "community": col("community"),
         "precinct": col("precinct"),
         "x": x[cell],

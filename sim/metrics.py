@@ -8,6 +8,10 @@ utilisation), the queue, and any state a strategy or the residents expose throug
 
 Response time is measured from the call (``t_report``) to arrival, and decomposes exactly into
 dispatch delay (command chain), queue wait and travel (including turnout).
+
+Every key and column written here is declared, with its unit and definition, in
+:mod:`sim.indicators`; ``tests/test_indicators.py`` keeps the two equal. :data:`TIERS`,
+:data:`COMMITTED` and :data:`OFF` are the one definition the app reads too.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from agents.enums import OfficerState, Tier
+from sim.scenario import PRIORITIES
 from sim.units import MIN_PER_DAY
 
 if TYPE_CHECKING:
@@ -27,7 +32,21 @@ if TYPE_CHECKING:
 COMMITTED = [int(OfficerState.TRAVELLING), int(OfficerState.ON_SCENE)]
 OFF = int(OfficerState.OFF_DUTY)
 TIERS = tuple(t.label for t in Tier)
+"""Tier labels in tier order (``utilization_<tier>`` columns, the app's utilisation charts)."""
 
+
+
+def busy_share(busy: float, on_duty: float) -> float:
+    """Busy minutes over on-duty minutes, at most 1 (differenced sums can round past it).
+
+    Args:
+        busy: Minutes committed to incidents.
+        on_duty: Minutes on duty.
+
+    Returns:
+        The share, or NaN with no time on duty.
+    """
+    return float(min(busy / on_duty, 1.0)) if on_duty > 0 else float("nan")
 
 class DailyRecorder:
     """Snapshots taken at the end of every simulated day.
@@ -52,9 +71,9 @@ class DailyRecorder:
                                "open_end": len(m.dispatcher.open)}
         for t, label in enumerate(TIERS):
             on = delta[t].sum() - delta[t, OFF]
-            row[f"utilization_{label}"] = delta[t, COMMITTED].sum() / on if on > 0 else np.nan
+            row[f"utilization_{label}"] = busy_share(delta[t, COMMITTED].sum(), on)
         on_all = delta.sum() - delta[:, OFF].sum()
-        row["utilization"] = delta[:, COMMITTED].sum() / on_all if on_all > 0 else np.nan
+        row["utilization"] = busy_share(delta[:, COMMITTED].sum(), on_all)
         row.update(m.extra_daily())
         self.rows.append(row)
 
@@ -200,9 +219,9 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
         "travel_time_mean": _mean(arrived["travel_time"]),
         "on_scene_mean": _mean(closed["on_scene"]),
         "clearance_rate": _ratio(int(closed["cleared"].sum()), len(closed)),
-        "utilization_mean": float(st[:, COMMITTED].sum() / on) if on > 0 else float("nan"),
+        "utilization_mean": busy_share(st[:, COMMITTED].sum(), on),
     }
-    for prio in ("emergency", "urgent", "routine"):
+    for prio in PRIORITIES:
         s[f"response_time_mean_{prio}"] = _mean(rt[arrived["priority"] == prio])
     cm = communities["response_time_mean"].to_numpy(dtype=float)
     served = cm[np.isfinite(cm)]  # communities with at least one response

@@ -344,10 +344,10 @@ class PoliceModel(Model):
         if log.spill_dir is None:
             log.spill_dir = self._make_spill_dir()
         keep_days = max(self.config.strategy.eval_period_days, 30)
-        recent = np.searchsorted(log.column("t_occur"), (day - keep_days) * MIN_PER_DAY)
+        recent = log.first_id_at((day - keep_days) * MIN_PER_DAY)
         live = min([*self.dispatcher.pending, *self.dispatcher.open], default=log.n)
-        upto = min(log.base + int(recent), live, self._day_start)
-        if upto - log.base >= limit // 4:
+        upto = min(recent, live, self._day_start)
+        if upto - log.first_id >= limit // 4:
             log.spill(upto, self._incident_frame)
 
     def _make_spill_dir(self) -> Path:
@@ -369,7 +369,7 @@ class PoliceModel(Model):
     def draw_day(self, day: int) -> None:
         """Draw and log one day's incidents; schedule the calls of those reported."""
         log = self.log
-        yesterday = log.column("cell")[self._day_start - log.base:] if day > 0 else None
+        yesterday = log.column("cell", start=self._day_start) if day > 0 else None
         extra = self.hazard.near_repeat(yesterday)
         self._day_start = log.n
         deterred = self.hazard.deterrence(self.presence) if day > 0 else None
@@ -388,14 +388,13 @@ class PoliceModel(Model):
         else:
             p_rep = self.outcomes.reporting_probability(cols["priority"], cols["victim"])
             cols["reported"] = cols["u_report"] < p_rep
-        rows = log.append(**cols)
-        local = rows - log.base
-        rep = local[cols["reported"]]
-        log.t_report[local[~cols["reported"]]] = np.nan
-        delay = self.dispatcher.chain_delay(log.priority[rep], log.z_chain[rep])
-        log.t_ready[rep] = log.t_report[rep] + delay
-        order = rep[np.argsort(log.t_ready[rep], kind="stable")]
-        self.dispatcher.schedule_calls(order + log.base)
+        ids = log.append(**cols)
+        rep = ids[cols["reported"]]
+        log.set("t_report", ids[~cols["reported"]], np.nan)
+        delay = self.dispatcher.chain_delay(log.get("priority", rep), log.get("z_chain", rep))
+        t_ready = log.get("t_report", rep) + delay
+        log.set("t_ready", rep, t_ready)
+        self.dispatcher.schedule_calls(rep[np.argsort(t_ready, kind="stable")])
 
     # -- officers ---------------------------------------------------------------------------
     def on_duty_now(self, hour: int) -> np.ndarray:

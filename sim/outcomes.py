@@ -27,8 +27,9 @@ def logit(p: float) -> float:
 
 
 def expit(x: float) -> float:
-    """Inverse of :func:`logit`."""
-    return float(1.0 / (1.0 + np.exp(-x)))
+    """Inverse of :func:`logit` (0 or 1 at the extremes, without an overflow warning)."""
+    with np.errstate(over="ignore"):
+        return float(1.0 / (1.0 + np.exp(-x)))
 
 
 class Outcomes:
@@ -76,15 +77,14 @@ class Outcomes:
         """Probability that incident ``row`` attended by ``officer`` is cleared."""
         m = self.model
         log = m.log
-        r = row - log.base
-        prio = int(log.priority[r])
+        prio = int(log.get("priority", row))
         x = self.base_logit[prio]
-        if log.in_progress[r]:
-            rt = max(float(log.t_arrive[r] - log.t_report[r]), 1e-3)
+        if log.get("in_progress", row):
+            rt = max(float(log.get("t_arrive", row) - log.get("t_report", row)), 1e-3)
             x += self.rt_slope[prio] * np.log(rt / self.expected[prio])
         x += m.config.incidents.clearance_skill_effect * (m.force.skill[officer] - 0.5)
         if self.cooperation is not None:
-            coop = self.cooperation[int(log.community[r])]
+            coop = self.cooperation[int(log.get("community", row))]
             x += m.config.residents.cooperation_effect * (coop - self.coop_ref)
         x += m.strategy.clearance_bonus(m)
         return expit(x)
@@ -93,12 +93,11 @@ class Outcomes:
         """Decide clearance, let the victim judge the response, let the officer learn."""
         m = self.model
         log = m.log
-        r = row - log.base
-        log.cleared[r] = log.u_clear[r] < self.clearance_probability(row, officer)
+        log.set("cleared", row, log.get("u_clear", row) < self.clearance_probability(row, officer))
         f = m.force
         f.cases[officer] += 1
         f.skill[officer] += m.config.residents.skill_gain_per_case * (1 - f.skill[officer])
-        victim = int(log.victim[r])
+        victim = int(log.get("victim", row))
         if victim >= 0:
             m.residents.experience(victim, self.experience_score(row, officer))
 
@@ -112,12 +111,12 @@ class Outcomes:
         m = self.model
         log = m.log
         res = m.config.residents
-        r = row - log.base
-        prio = int(log.priority[r])
-        rt = max(float(log.t_arrive[r] - log.t_report[r]), 1e-3)
+        prio = int(log.get("priority", row))
+        rt = max(float(log.get("t_arrive", row) - log.get("t_report", row)), 1e-3)
         timely = float(np.tanh(np.log(self.expected[prio] / rt)))
-        cleared = 1.0 if log.cleared[r] else -1.0
-        conduct = m.force.skill[officer] + m.officer_familiarity(officer, int(log.community[r]))
+        cleared = 1.0 if log.get("cleared", row) else -1.0
+        community = int(log.get("community", row))
+        conduct = m.force.skill[officer] + m.officer_familiarity(officer, community)
         total = res.response_weight + res.clearance_weight + res.conduct_weight
         if total <= 0:
             return 0.0

@@ -187,7 +187,7 @@ def test_streaming_the_log_to_disk_changes_nothing():
         model = build_model(sc.with_overrides({"run.log_rows": rows}), days=90)
         model.run_days(90)
         if rows:  # it really spilled, and only the last 30 days or so stay in memory
-            assert model.log.parts() and model.log.base > 0
+            assert model.log.parts() and model.log.first_id > 0
             assert model.log.size < model.log.n / 2
         results.append(collect(model))
     a, b = results

@@ -168,14 +168,14 @@ def test_queue_serves_emergency_then_urgent_then_routine_fifo_within():
     assert m.dispatcher.queued() == len(order)
     m.run_until(6.0)
     log = m.log
-    assert log.t_dispatch[first] == pytest.approx(1.0)
+    assert log.get("t_dispatch", first) == pytest.approx(1.0)
     expected = [rows[2], rows[4], rows[1], rows[5], rows[0], rows[3]]
-    got = sorted(rows, key=lambda r: log.t_dispatch[r])
+    got = sorted(rows, key=lambda r: log.get("t_dispatch", r))
     assert got == expected
     # Back to back: each job is 30 minutes, no travel.
-    np.testing.assert_allclose([log.t_dispatch[r] for r in expected],
+    np.testing.assert_allclose([log.get("t_dispatch", r) for r in expected],
                                [31.0, 61.0, 91.0, 121.0, 151.0, 181.0])
-    np.testing.assert_allclose([log.t_clear[r] for r in expected],
+    np.testing.assert_allclose([log.get("t_clear", r) for r in expected],
                                [61.0, 91.0, 121.0, 151.0, 181.0, 211.0])
     assert m.dispatcher.queued() == 0
 
@@ -192,15 +192,15 @@ def test_queue_skips_sworn_only_calls_for_an_auxiliary():
     m.force.turnout[:] = 0.0
     m.run_until(4.0)
     log = m.log
-    officer_of = {r: int(log.officer_id[r]) for r in (a, b, emergency, routine)}
+    officer_of = {r: int(log.get("officer_id", r)) for r in (a, b, emergency, routine)}
     sworn_id = m.officers[0].unique_id
     aux_id = m.officers[1].unique_id
     assert {officer_of[a], officer_of[b]} == {sworn_id, aux_id}
     # Both free up at minute 31; the auxiliary must leave the emergency to the sworn officer.
     assert officer_of[emergency] == sworn_id
     assert officer_of[routine] == aux_id
-    assert log.t_dispatch[emergency] == pytest.approx(31.0)
-    assert log.t_dispatch[routine] == pytest.approx(31.0)
+    assert log.get("t_dispatch", emergency) == pytest.approx(31.0)
+    assert log.get("t_dispatch", routine) == pytest.approx(31.0)
 
 
 def test_auxiliary_does_not_pop_a_sworn_only_call():
@@ -233,10 +233,10 @@ def test_waiting_call_goes_to_the_next_shift():
     f.set_state(0, OfficerState.ON_SCENE, m.now)  # busy for good
     row = add_incident(m, cell, Priority.ROUTINE, t_ready=60.0)
     m.run_until(11.5)
-    assert np.isnan(m.log.t_dispatch[row])
+    assert np.isnan(m.log.get("t_dispatch", row))
     m.run_until(13)
-    assert m.log.t_dispatch[row] == pytest.approx(12 * 60.0)
-    assert m.log.officer_id[row] == m.officers[1].unique_id
+    assert m.log.get("t_dispatch", row) == pytest.approx(12 * 60.0)
+    assert m.log.get("officer_id", row) == m.officers[1].unique_id
 
 
 # -- the command chain -----------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_experience_score_falls_with_response_time():
     # Exactly on time the response term is zero: the score is clearance + conduct only.
     res = m.config.residents
     total = res.response_weight + res.clearance_weight + res.conduct_weight
-    conduct = m.force.skill[0] + m.officer_familiarity(0, int(m.log.community[0]))
+    conduct = m.force.skill[0] + m.officer_familiarity(0, int(m.log.get("community", 0)))
     on_time = (res.clearance_weight + res.conduct_weight * (conduct - 1)) / total
     assert scores[2] == pytest.approx(on_time)
 

@@ -110,8 +110,8 @@ def test_compare_runs_share_the_incident_stream() -> None:
     s.step(6)
     assert a.hours == b.hours == 16
     n = min(a.model.log.n, b.model.log.n)
-    np.testing.assert_array_equal(a.model.log.t_occur[:n], b.model.log.t_occur[:n])
-    np.testing.assert_array_equal(a.model.log.cell[:n], b.model.log.cell[:n])
+    for field in ("t_occur", "cell"):
+        np.testing.assert_array_equal(a.model.log.column(field)[:n], b.model.log.column(field)[:n])
     assert a.stats["incidents_true"] == b.stats["incidents_true"]
     charts = diff_series(s)
     assert [c["key"] for c in charts] == ["d_rt", "d_share", "d_public"]
@@ -127,10 +127,10 @@ def test_compare_runs_share_the_incident_stream() -> None:
 def test_live_indicators_are_sane(session: Session) -> None:
     st = session.sims[0].stats
     assert st["hours"] == 30
-    assert 0 < st["incidents_recorded"] <= st["incidents_true"]
-    assert 0 < st["rt_mean"] <= st["rt_p90"]
+    assert 0 < st["incidents_reported"] <= st["incidents_true"]
+    assert 0 < st["response_time_mean"] <= st["response_time_p90"]
     assert 0 <= st["clearance_rate"] <= 1
-    assert 0 <= st["utilisation"] <= 1
+    assert 0 <= st["utilization_mean"] <= 1
     assert st["on_duty"] > 0
     util = session.sims[0].utilisation_window()
     assert util.shape == (31,)

@@ -332,8 +332,8 @@ def chart_series(sim: Sim) -> list[dict[str, Any]]:
     h = sim.history_array
 
     def prio(kind: str) -> dict[str, np.ndarray]:
-        out = {p: h(f"w_rt_{kind}_{p}") for p in PRIORITIES}
-        out["all"] = h(f"w_rt_{kind}")
+        out = {p: h(f"w_response_time_{kind}_{p}") for p in PRIORITIES}
+        out["all"] = h(f"w_response_time_{kind}")
         return out
 
     util = {t: sim.utilisation_window(t) * 100 for t in TIERS}
@@ -349,7 +349,7 @@ def chart_series(sim: Sim) -> list[dict[str, Any]]:
                     "since start": h("clearance_rate") * 100}},
         {"key": "public", "title": "Satisfaction and trust (residents)", "unit": "0-1",
          "colors": {"satisfaction": "#2ca02c", "trust": "#9467bd"}, "x": x,
-         "series": {"satisfaction": h("satisfaction"), "trust": h("trust")}},
+         "series": {"satisfaction": h("satisfaction_mean"), "trust": h("trust_mean")}},
         {"key": "utilisation", "title": "Officer utilisation by tier (last 24 h)", "unit": "%",
          "colors": TIER_SERIES, "x": x, "series": util},
         {"key": "incidents", "title": "Incidents, true vs recorded (last 24 h)",
@@ -372,13 +372,15 @@ def diff_series(session: Session) -> list[dict[str, Any]]:
     return [
         {"key": "d_rt", "title": "B - A: response time (since start)", "unit": "min",
          "colors": {"mean": "#1f77b4", "p90": "#d62728"}, "x": x,
-         "series": {"mean": d("rt_mean"), "p90": d("rt_p90")}},
+         "series": {"mean": d("response_time_mean"), "p90": d("response_time_p90")}},
         {"key": "d_share", "title": "B - A: clearance and utilisation (since start)",
          "unit": "pp", "colors": {"clearance": "#2ca02c", "utilisation": "#9467bd"}, "x": x,
-         "series": {"clearance": d("clearance_rate", 100), "utilisation": d("utilisation", 100)}},
+         "series": {"clearance": d("clearance_rate", 100),
+                    "utilisation": d("utilization_mean", 100)}},
         {"key": "d_public", "title": "B - A: satisfaction and trust", "unit": "0-1",
          "colors": {"satisfaction": "#2ca02c", "trust": "#9467bd"}, "x": x,
-         "series": {"satisfaction": d("satisfaction"), "trust": d("trust")}},
+         "series": {"satisfaction": d("satisfaction_mean"),
+                    "trust": d("trust_mean")}},
     ]
 
 

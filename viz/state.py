@@ -41,11 +41,12 @@ from typing import Any
 
 import numpy as np
 
-from agents.enums import OfficerState, Tier
+from sim import indicators as registry
 from sim.api import build_model
-from sim.incidents import MIN_PER_DAY
+from sim.metrics import COMMITTED, OFF, TIERS
 from sim.model import PoliceModel
 from sim.scenario import PRIORITIES, Scenario, ScenarioError, StrategyConfig, load_scenario
+from sim.units import MIN_PER_DAY
 
 WINDOW_MIN = MIN_PER_DAY
 """Length of the moving window of the live charts (minutes)."""
@@ -62,9 +63,6 @@ LAYERS: dict[str, str] = {
 }
 """Background layers of the map: key -> label."""
 
-TIERS = tuple(t.label for t in Tier)
-COMMITTED = (int(OfficerState.TRAVELLING), int(OfficerState.ON_SCENE))
-OFF_DUTY = int(OfficerState.OFF_DUTY)
 SINK_PARAMS = ("sink_fraction", "tech")
 """Strategy parameters the page offers when the scenario schema declares them."""
 
@@ -326,23 +324,51 @@ def controls_from_preset(preset: str = "default", seed: int | None = None) -> Co
 # -- live indicators ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator of the summary panel.
+    """One row of the summary panel.
+
+    A row whose ``key`` is a registered indicator (:mod:`sim.indicators`, summary or daily
+    table) takes its label and unit from the registry and is computed by :func:`live_stats`
+    to the registry's definition, over the run so far; the few gauges of the current moment
+    (officers on duty now, ...) exist only in the app and carry their own label and unit.
 
     Attributes:
-        key: Key in :func:`live_stats`.
-        label: Text shown.
-        unit: Unit shown (``%`` for shares stored as fractions).
-        percent: Whether the value is a fraction shown in percent (difference in points).
+        key: Key in :func:`live_stats` (a registry name, or a live-only gauge).
         digits: Decimals shown.
         main: Whether it is one of the main indicators (compare charts).
+        own_label: Label of a live-only gauge (registered indicators: empty).
+        own_unit: Unit of a live-only gauge (registered indicators: empty).
     """
 
     key: str
-    label: str
-    unit: str
-    percent: bool = False
     digits: int = 1
     main: bool = False
+    own_label: str = ""
+    own_unit: str = ""
+
+    @property
+    def registered(self) -> registry.Indicator | None:
+        """The registry's indicator of this key (summary first, then daily), or None."""
+        return registry.find(self.key)
+
+    @property
+    def label(self) -> str:
+        """Text shown."""
+        ind = self.registered
+        return self.own_label or (ind.title if ind is not None else self.key)
+
+    @property
+    def percent(self) -> bool:
+        """Whether the value is a share (fraction) shown in percent (difference in points)."""
+        ind = self.registered
+        return ind is not None and ind.unit == "share"
+
+    @property
+    def unit(self) -> str:
+        """Unit shown (``%`` for shares stored as fractions)."""
+        ind = self.registered
+        if self.own_unit or ind is None:
+            return self.own_unit
+        return "%" if ind.unit == "share" else ind.unit
 
     def scale(self, value: float) -> float:
         """The value in the unit shown."""
@@ -350,26 +376,24 @@ class Indicator:
 
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("incidents_true", "Incidents (true)", "incidents", digits=0),
-    Indicator("incidents_recorded", "Incidents recorded", "incidents", digits=0),
-    Indicator("reporting_rate", "Reporting rate", "%", percent=True),
-    Indicator("rt_mean", "Response time, mean", "min", main=True),
-    Indicator("rt_p90", "Response time, p90", "min", main=True),
-    Indicator("rt_mean_emergency", "Response time, emergency", "min"),
-    Indicator("rt_mean_urgent", "Response time, urgent", "min"),
-    Indicator("rt_mean_routine", "Response time, routine", "min"),
-    Indicator("clearance_rate", "Clearance rate", "%", percent=True, main=True),
-    Indicator("satisfaction", "Resident satisfaction", "0-1", digits=3, main=True),
-    Indicator("trust", "Trust in police", "0-1", digits=3, main=True),
-    Indicator("utilisation", "Officer utilisation", "%", percent=True, main=True),
-    Indicator("utilisation_hq", "Utilisation, HQ", "%", percent=True),
-    Indicator("utilisation_station", "Utilisation, stations", "%", percent=True),
-    Indicator("utilisation_community", "Utilisation, community", "%", percent=True),
-    Indicator("on_duty", "Officers on duty now", "officers", digits=0),
-    Indicator("committed", "Officers on incidents now", "officers", digits=0),
-    Indicator("waiting", "Incidents waiting now", "incidents", digits=0),
-    Indicator("active", "Incidents being attended now", "incidents", digits=0),
-    Indicator("lost", "Calls lost (queue full)", "calls", digits=0),
+    Indicator("incidents_true", digits=0),
+    Indicator("incidents_reported", digits=0),
+    Indicator("reporting_rate"),
+    Indicator("response_time_mean", main=True),
+    Indicator("response_time_p90", main=True),
+    *(Indicator(f"response_time_mean_{p}") for p in PRIORITIES),
+    Indicator("clearance_rate", main=True),
+    Indicator("satisfaction_mean", digits=3, main=True),
+    Indicator("trust_mean", digits=3, main=True),
+    Indicator("utilization_mean", main=True),
+    *(Indicator(f"utilization_{t}") for t in TIERS),
+    Indicator("on_duty", digits=0, own_label="Officers on duty now", own_unit="officers"),
+    Indicator("committed", digits=0, own_label="Officers on incidents now",
+              own_unit="officers"),
+    Indicator("waiting", digits=0, own_label="Incidents waiting now", own_unit="incidents"),
+    Indicator("active", digits=0, own_label="Incidents being attended now",
+              own_unit="incidents"),
+    Indicator("incidents_lost", digits=0),
 )
 """Summary panel rows: cumulative since the start unless marked 'now'."""
 
@@ -386,12 +410,6 @@ def _p90(x: np.ndarray) -> float:
 
 def _ratio(a: float, b: float) -> float:
     return float(a / b) if b > 0 else float("nan")
-
-
-def community_population(model: PoliceModel) -> np.ndarray:
-    """Persons per community."""
-    lay = model.layout
-    return np.bincount(lay.community, weights=lay.population, minlength=lay.n_communities)
 
 
 def resident_means(model: PoliceModel, name: str) -> np.ndarray | None:
@@ -417,11 +435,22 @@ def resident_means(model: PoliceModel, name: str) -> np.ndarray | None:
     return values
 
 
-def _weighted_mean(values: np.ndarray | None, weights: np.ndarray) -> float:
-    if values is None:
+def resident_mean(model: PoliceModel, name: str) -> float:
+    """Mean of a resident attribute over all residents (as the summary's ``<name>_mean``).
+
+    Args:
+        model: The model.
+        name: ``"satisfaction"``, ``"trust"`` or ``"familiarity"``.
+
+    Returns:
+        The mean, or NaN if the model has no residents (yet).
+    """
+    values = getattr(getattr(model, "residents", None), name, None)
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
         return float("nan")
-    ok = np.isfinite(values) & (weights > 0)
-    return float((values[ok] * weights[ok]).sum() / weights[ok].sum()) if ok.any() else float("nan")
+    return float(arr.mean()) if values is not None and arr.size else float("nan")
 
 
 def state_time_now(model: PoliceModel) -> np.ndarray:
@@ -443,71 +472,71 @@ def live_stats(model: PoliceModel, window_min: float = WINDOW_MIN) -> dict[str, 
         window_min: Length of the moving window for the ``w_`` keys (minutes).
 
     Returns:
-        Cumulative indicators (keys of :data:`INDICATORS`), moving-window indicators
-        (``w_`` prefix), cumulative officer time by tier (``c_committed_<tier>``,
-        ``c_onduty_<tier>``, minutes) and ``hours``.
+        Cumulative indicators (keys of :data:`INDICATORS`: the registry's names, see
+        :mod:`sim.indicators`), moving-window indicators (``w_`` and the same name;
+        ``w_response_time_p90_<priority>`` and the incident counts ``w_true`` and
+        ``w_recorded`` only for the charts), cumulative officer time by tier
+        (``c_committed_<tier>``, ``c_onduty_<tier>``, minutes) and ``hours``.
     """
     now = model.now
     lo = now - window_min
     log = model.log
-    n = log.size  # rows in memory (all of them unless a very long run spilled)
-    t_occur, t_report = log.t_occur[:n], log.t_report[:n]
-    t_arrive, t_clear = log.t_arrive[:n], log.t_clear[:n]
-    prio = log.priority[:n]
+    col = log.column  # the incidents in memory (all of them unless a long run spilled)
+    t_occur, t_report = col("t_occur"), col("t_report")
+    t_arrive, t_clear = col("t_arrive"), col("t_clear")
+    prio = col("priority")
     occurred = t_occur <= now
-    recorded = log.reported[:n] & (t_report <= now)
+    recorded = col("reported") & (t_report <= now)
     arrived = t_arrive <= now
     closed = t_clear <= now
     w_arrived = arrived & (t_arrive > lo)
     w_closed = closed & (t_clear > lo)
     rt_all = t_arrive - t_report
-    cleared = log.cleared[:n]
+    cleared = col("cleared")
     s: dict[str, float] = {"hours": float(model.time)}
     s["incidents_true"] = float(occurred.sum())
-    s["incidents_recorded"] = float(recorded.sum())
-    s["reporting_rate"] = _ratio(s["incidents_recorded"], s["incidents_true"])
+    s["incidents_reported"] = float(recorded.sum())
+    s["reporting_rate"] = _ratio(s["incidents_reported"], s["incidents_true"])
     s["w_true"] = float((occurred & (t_occur > lo)).sum())
     s["w_recorded"] = float((recorded & (t_report > lo)).sum())
     for prefix, mask in (("", arrived), ("w_", w_arrived)):
         rt = rt_all[mask]
-        s[f"{prefix}rt_mean"] = _mean(rt)
-        s[f"{prefix}rt_p90"] = _p90(rt)
+        s[f"{prefix}response_time_mean"] = _mean(rt)
+        s[f"{prefix}response_time_p90"] = _p90(rt)
         p = prio[mask]
         for k, label in enumerate(PRIORITIES):
             sub = rt[p == k]
-            s[f"{prefix}rt_mean_{label}"] = _mean(sub)
-            s[f"{prefix}rt_p90_{label}"] = _p90(sub)
+            s[f"{prefix}response_time_mean_{label}"] = _mean(sub)
+            s[f"{prefix}response_time_p90_{label}"] = _p90(sub)
     s["clearance_rate"] = _ratio(float(cleared[closed].sum()), float(closed.sum()))
     s["w_clearance_rate"] = _ratio(float(cleared[w_closed].sum()), float(w_closed.sum()))
-    pop = community_population(model)
-    s["satisfaction"] = _weighted_mean(resident_means(model, "satisfaction"), pop)
-    s["trust"] = _weighted_mean(resident_means(model, "trust"), pop)
+    s["satisfaction_mean"] = resident_mean(model, "satisfaction")
+    s["trust_mean"] = resident_mean(model, "trust")
     f = model.force
     st = state_time_now(model)
     committed = st[:, COMMITTED].sum(axis=1)
-    on = st.sum(axis=1) - st[:, OFF_DUTY]
+    on = st.sum(axis=1) - st[:, OFF]
     c_tier = np.bincount(f.tier, weights=committed, minlength=len(TIERS))
     o_tier = np.bincount(f.tier, weights=on, minlength=len(TIERS))
     for k, label in enumerate(TIERS):
         s[f"c_committed_{label}"] = float(c_tier[k])
         s[f"c_onduty_{label}"] = float(o_tier[k])
-        s[f"utilisation_{label}"] = _ratio(c_tier[k], o_tier[k])
-    s["utilisation"] = _ratio(c_tier.sum(), o_tier.sum())
+        s[f"utilization_{label}"] = _ratio(c_tier[k], o_tier[k])
+    s["utilization_mean"] = _ratio(c_tier.sum(), o_tier.sum())
     s["on_duty"] = float(f.on_duty.sum())
     s["committed"] = float(np.isin(f.state, COMMITTED).sum())
     open_ = model.dispatcher.open.values()
     s["waiting"] = float(sum(1 for inc in open_ if inc.waiting))
     s["active"] = float(len(model.dispatcher.open) - s["waiting"])
-    s["lost"] = float(model.dispatcher.lost)
+    s["incidents_lost"] = float(model.dispatcher.lost)
     return s
 
 
 HISTORY_KEYS: tuple[str, ...] = (
     "hours",
-    *(f"w_rt_mean_{p}" for p in PRIORITIES), "w_rt_mean",
-    *(f"w_rt_p90_{p}" for p in PRIORITIES), "w_rt_p90",
+    *(f"w_response_time_mean_{p}" for p in PRIORITIES), "w_response_time_mean",
+    *(f"w_response_time_p90_{p}" for p in PRIORITIES), "w_response_time_p90",
     "w_clearance_rate", "w_true", "w_recorded",
-    "satisfaction", "trust",
     *(f"c_committed_{t}" for t in TIERS), *(f"c_onduty_{t}" for t in TIERS),
     *(ind.key for ind in INDICATORS if ind.main),
 )
@@ -595,11 +624,10 @@ class Sim:
         if layer in ("satisfaction", "trust"):
             return resident_means(m, layer)
         if layer == "response":
-            log = m.log
-            n = log.size
-            arrived = log.t_arrive[:n] <= m.now
-            rt = (log.t_arrive[:n] - log.t_report[:n])[arrived]
-            comm = log.community[:n][arrived]
+            col = m.log.column
+            arrived = col("t_arrive") <= m.now
+            rt = (col("t_arrive") - col("t_report"))[arrived]
+            comm = col("community")[arrived]
             k = m.layout.n_communities
             total = np.bincount(comm, weights=rt, minlength=k)
             count = np.bincount(comm, minlength=k)

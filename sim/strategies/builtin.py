@@ -125,9 +125,9 @@ class Sinking(Strategy):
         """Community officers answer in their community, and in their precinct by car."""
         f = model.force
         local = f.tier[candidates] == Tier.COMMUNITY
-        r = row - model.log.base
-        own = f.community[candidates] == model.log.community[r]
-        near = f.vehicle[candidates] & (f.precinct[candidates] == model.log.precinct[r])
+        log = model.log
+        own = f.community[candidates] == log.get("community", row)
+        near = f.vehicle[candidates] & (f.precinct[candidates] == log.get("precinct", row))
         return ~local | own | near
 
     # -- patrol -----------------------------------------------------------------------------
@@ -233,11 +233,11 @@ class Grid(Sinking):
         """Routine calls go to the grid's officer (fallback: vehicles), others to vehicles."""
         f = model.force
         grid_officer = f.tier[candidates] == Tier.COMMUNITY
-        r = row - model.log.base
-        if int(model.log.priority[r]) != Priority.ROUTINE:
+        log = model.log
+        if int(log.get("priority", row)) != Priority.ROUTINE:
             return ~grid_officer & f.vehicle[candidates]
         own = grid_officer & (
-            f.area[candidates] == self.first_area + self.grid_of_cell[model.log.cell[r]])
+            f.area[candidates] == self.first_area + self.grid_of_cell[log.get("cell", row)])
         if model.priority_cfg[Priority.ROUTINE].sworn_only:
             own &= f.sworn[candidates]
         # Fallback only when the grid's officer is not among the available candidates.
@@ -284,9 +284,9 @@ class Adaptive(Community):
         n = model.layout.n_communities
         t0 = (day - period) * MIN_PER_DAY
         arrive = log.column("t_arrive")
-        sel = np.flatnonzero(arrive >= t0)
-        rt = arrive[sel] - log.t_report[sel]
-        comm = log.community[sel]
+        sel = log.ids()[arrive >= t0]
+        rt = log.get("t_arrive", sel) - log.get("t_report", sel)
+        comm = log.get("community", sel)
         total = np.bincount(comm, weights=rt, minlength=n)
         count = np.bincount(comm, minlength=n)
         mean_rt = np.where(count > 0, total / np.maximum(count, 1), np.nan)
