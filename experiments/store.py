@@ -167,10 +167,20 @@ class Store:
         """
         for name in TABLES:
             (self.path / name).mkdir(exist_ok=True)
-        try:
-            self.spec()
-        except StoreError:
+        if not self._described():
             _describe_sweep(self.path, spec)
+
+    def _described(self) -> bool:
+        """Whether base.toml, spec.toml and design.parquet are all readable."""
+        import tomllib
+
+        try:
+            for name in ("base.toml", "spec.toml"):
+                tomllib.loads((self.path / name).read_text())
+            pq.read_metadata(self.path / "design.parquet")
+        except (OSError, ValueError, pa.ArrowException):
+            return False
+        return True
 
     def _create(self, spec: SweepSpec) -> None:
         """Build the store in a staging folder beside :attr:`path`, then swap it in."""
@@ -192,11 +202,6 @@ class Store:
         if left is not None:
             warnings.warn(f"the replaced store was kept in {left}: it held files grassroots "
                           f"did not write", stacklevel=2)
-
-    def _write_text(self, name: str, text: str) -> None:
-        tmp = self.path / f".{name}.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, self.path / name)
 
     def _clean_temporaries(self) -> None:
         for name in TABLES:
@@ -258,10 +263,14 @@ class Store:
                 out[rid] = DAMAGED  # rerun by --resume, left out of every table
         return out
 
-    def done_ids(self) -> set[str]:
-        """Ids of the runs that finished successfully and whose parts are all intact."""
-        return {rid for rid, status in self.run_status().items()
-                if status == "ok" and self._intact(rid)}
+    def done_ids(self, status: dict[str, str] | None = None) -> set[str]:
+        """Ids of the runs that finished successfully and whose parts are all intact.
+
+        Args:
+            status: :meth:`run_status`, if already read.
+        """
+        status = self.run_status() if status is None else status
+        return {rid for rid, s in status.items() if s == "ok" and self._intact(rid)}
 
     def _intact(self, rid: str) -> bool:
         for name in TABLES:
@@ -303,8 +312,15 @@ class Store:
         Returns:
             The consolidated table (empty if no run recorded it).
         """
+        return self.read_all((table,))[table]
+
+    def read_all(self, tables: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
+        """Several tables as :meth:`read` gives them, reading the runs' status once."""
         status = self.run_status()
-        done = self.done_ids()
+        done = self.done_ids(status)
+        return {table: self._read(table, status, done) for table in tables}
+
+    def _read(self, table: str, status: dict[str, str], done: set[str]) -> pd.DataFrame:
         keep = {r for r, s in status.items() if s in ("ok", "failed") and
                 (s == "failed" or r in done)} if table in ("runs", "timing") else done
         paths = [p for p in sorted((self.path / table).glob("part-*.parquet"))

@@ -344,8 +344,7 @@ def load_results(store: Store | str | Path, spec: SweepSpec | None = None) -> Sw
     store = store if isinstance(store, Store) else Store(store)
     store.manifest()
     spec = spec if spec is not None else store.spec()
-    tables = {name: store.read(name) for name in
-              ("runs", "daily", "communities", "rt_hist", "timing")}
+    tables = store.read_all(("runs", "daily", "communities", "rt_hist", "timing"))
     return SweepResult(spec, tables["runs"], tables["daily"], tables["communities"],
                        tables["rt_hist"], tables["timing"], path=store.path)
 
