@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from agents.enums import Priority
-
 if TYPE_CHECKING:
     from mesa.discrete_space import Cell
 
@@ -24,14 +22,15 @@ class Incident(FixedAgent):
 
     Attributes:
         row: Id of this incident in the model's incident log (``model.log.get(field, row)``).
-        priority: Emergency, urgent or routine.
+        priority: Index of the incident's class in the scenario's priority order
+            (``incidents.class_order``; 0 is served first).
         cell_index: Flat index of the cell where it happened.
         officer: The officer assigned, or None while waiting in the queue.
         t_eta: Minute at which the assigned officer will arrive (set on dispatch).
         t_due: Minute at which the on-scene work ends (set on arrival).
     """
 
-    def __init__(self, model: PoliceModel, cell: Cell, row: int, priority: Priority,
+    def __init__(self, model: PoliceModel, cell: Cell, row: int, priority: int,
                  cell_index: int) -> None:
         super().__init__(model)
         self.cell = cell
@@ -56,4 +55,4 @@ class Incident(FixedAgent):
         self.model.dispatcher.on_clear(self)
 
     def __repr__(self) -> str:
-        return f"Incident({self.row}, {self.priority.name}, cell={self.cell_index})"
+        return f"Incident({self.row}, class={self.priority}, cell={self.cell_index})"

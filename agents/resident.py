@@ -1,4 +1,4 @@
-"""Residents as Mesa agents: thin views on the vectorised :class:`sim.residents.Residents`.
+"""Residents as Mesa agents: thin views on the vectorised :class:`agents.residents.Residents`.
 
 The state of all residents lives in numpy arrays so that daily updates are vectorised, and the
 model never reads a resident agent. A :class:`Resident` agent reads its own entry; the model's

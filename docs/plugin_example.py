@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.enums import Tier
-from sim.force import Assignment
+from agents.officers import Assignment
 from sim.strategies import register_strategy
 from sim.strategies.builtin import Station
 

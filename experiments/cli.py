@@ -119,6 +119,10 @@ def print_summary(summary: dict[str, object]) -> None:
         typer.echo(f"{key:<{width}}  {text}")
 
 
+SHOW_VALUE_WIDTH = 24
+"""Widest value column of ``grassroots show`` (longer values push their line only)."""
+
+
 @app.command()
 def show(
     scenario: Annotated[str, typer.Argument(help="Preset name or path.")] = "default",
@@ -130,9 +134,24 @@ def show(
     if as_toml:
         typer.echo(sc.to_toml())
         return
-    rows = [(name, json.dumps(value), info.unit, info.why) for name, value, info in sc.params()]
+    from sim.strategies import available_strategies
+    from sim.strategies.registry import users_of
+
+    every = len(available_strategies())
+    rows = []
+    for name, value, info in sc.params():
+        why = info.why
+        if name.startswith("strategy.") and name != "strategy.name":
+            users = users_of(name.removeprefix("strategy."))
+            if len(users) < every:
+                why += f" [used by: {', '.join(users)}]"
+            if sc.strategy.name not in users:
+                why += " [not used by this scenario's strategy]"
+        text = json.dumps(list(value) if isinstance(value, tuple) else value,
+                          ensure_ascii=False)
+        rows.append((name, text, info.unit, why))
     w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
+    w1 = min(max(len(r[1]) for r in rows), SHOW_VALUE_WIDTH)
     w2 = max(len(r[2]) for r in rows)
     for name, value, unit, why in rows:
         typer.echo(f"{name:<{w0}}  {value:>{w1}}  {unit:<{w2}}  {why}")

@@ -77,7 +77,7 @@ def collect(model: PoliceModel) -> RunResult:
     model.finish()
     lay = model.layout
     x, y = lay.xy(np.arange(lay.n_cells))
-    incidents = incidents_frame(model.log, x, y, TIERS)
+    incidents = incidents_frame(model.log, x, y, TIERS, classes=model.config.incidents.names)
     parts = model.log.parts()
     if parts:  # incidents streamed to disk during a long run come first
         incidents = pd.concat([*(pd.read_parquet(p) for p in parts), incidents],

@@ -22,26 +22,20 @@ message names the step that rejected the last rows); a ``start`` that is not an 
 (or one in ``time_format``), is after the last call, or lies more than :data:`MAX_SPAN_DAYS`
 before it.
 
-Time zones: times are used as written when none has a UTC offset, or all have the same one.
-When all have an offset but the offsets differ (a daylight-saving change, mixed sources),
-they are converted to one fixed offset: that of ``data.start`` if it has one, else that of
-the earliest call; minutes since the start are exact elapsed times either way. A column that
-mixes times with and without an offset is refused (the naive ones are ambiguous), and so is
-a ``data.start`` with an offset for naive times, or without one for times with offsets.
+Time zones: see :mod:`sim.call_times`.
 
-Two uses:
+The calls feed two uses (:mod:`sim.replay`): **replay** (:class:`ReplayProcess`, the
+recorded calls as the incident stream) and **fit** (:func:`fit_process` and
+:class:`FittedProcess`, a synthetic process fitted to them).
 
-* **replay** — :class:`ReplayProcess` makes the recorded calls the incident stream, so every
-  strategy answers exactly the real demand (calls are by definition reported, at their time);
-* **fit** — :func:`fit_process` estimates the risk surface (smoothed counts), the hourly and
-  weekly profiles and the priority mix, and :class:`FittedProcess` simulates new streams.
+The helpers shared with other data files (:class:`DataError`, :func:`shorten`,
+:func:`reason`, :func:`check_file`) live in :mod:`sim.datafile`, the time parsing in
+:mod:`sim.call_times` and the incident processes in :mod:`sim.replay`; all of them are
+re-exported here, so ``from sim.calls import ...`` keeps working for every name.
 """
 
 from __future__ import annotations
 
-import errno
-import re
-import stat
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,8 +45,40 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.incidents import MIN_PER_DAY, IncidentProcess
-from sim.scenario import CityConfig, DataConfig, IncidentConfig
+from sim.call_times import (
+    MAX_START_CHARS,
+    check_zones,
+    no_times_message,
+    parse_start,
+    parse_times,
+)
+from sim.datafile import SHORT, DataError, check_file, reason, shorten
+from sim.incidents import MIN_PER_DAY
+from sim.replay import FittedProcess, ReplayProcess, fit_process
+from sim.scenario import CityConfig, DataConfig
+
+__all__ = [
+    "CSV_CHUNK_ROWS",
+    "MAX_CALLS",
+    "MAX_SPAN_DAYS",
+    "MAX_START_CHARS",
+    "M_PER_DEG_LAT",
+    "M_PER_DEG_LON",
+    "PRIORITY_CODES",
+    "SHORT",
+    "Calls",
+    "DataError",
+    "FittedProcess",
+    "ReplayProcess",
+    "check_file",
+    "fit_process",
+    "load_calls",
+    "project",
+    "read_table",
+    "reason",
+    "shorten",
+    "table_columns",
+]
 
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON = 111_320.0
@@ -63,86 +89,6 @@ MAX_SPAN_DAYS = 20 * 366
 """Longest span from minute 0 to the last call (days); beyond it a run would never end."""
 CSV_CHUNK_ROWS = 500_000
 """Rows read from a CSV at a time (so :data:`MAX_CALLS` stops a huge file early)."""
-SHORT = 80
-"""Longest echoed value in an error message (characters)."""
-MAX_START_CHARS = 64
-"""A ``data.start`` longer than this is refused before any parsing."""
-
-_ISO_OFFSET = re.compile(r"[T ]\d[\d:.,]*\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
-_MIXED_ZONES = re.compile(r"mixed time ?zones", re.IGNORECASE)
-_RELATIVE_TIMES = ("now", "today", "yesterday", "tomorrow")
-
-
-class DataError(ValueError):
-    """A calls or street file cannot be used; the message names the file or column."""
-
-
-def shorten(value: object, limit: int = SHORT) -> str:
-    """Return a value as a quoted, escaped, one-line text of at most about ``limit`` characters.
-
-    Long values keep their head and tail (the end of a file name is often what tells) around
-    ``...``; newlines and control characters are escaped as in ``repr``.
-
-    Args:
-        value: Anything; non-strings are shown with ``str``.
-        limit: Characters to keep.
-
-    Returns:
-        The quoted text, e.g. ``'2025-13-45'``.
-    """
-    text = value if isinstance(value, str) else str(value)
-    if len(text) <= limit:
-        quoted = repr(text)
-        if len(quoted) <= limit + 2:
-            return quoted
-    half = max((limit - 3) // 2, 1)
-    head = repr(text[:half])[1:-1][:half]
-    tail = repr(text[-half:])[1:-1][-half:]
-    return f"'{head}...{tail}'"
-
-
-def reason(exc: BaseException) -> str:
-    """The first line of an exception's message, shortened and unquoted (never a traceback)."""
-    lines = str(exc).strip().splitlines()
-    return shorten(lines[0].strip() if lines else type(exc).__name__)[1:-1]
-
-
-def check_file(path: str | Path, field_name: str) -> Path:
-    """Return ``path`` if it names a non-empty regular file, else raise a one-line DataError.
-
-    Args:
-        path: The file name from the scenario.
-        field_name: The scenario field it came from (starts the message).
-
-    Returns:
-        The path.
-    """
-    text = str(path)
-    name = shorten(text)
-    if "\x00" in text:
-        raise DataError(f"{field_name}: the file name contains a NUL character ({name})")
-    p = Path(text)
-    try:
-        st = p.stat()
-    except (FileNotFoundError, NotADirectoryError):
-        raise DataError(f"{field_name}: no such file {name}") from None
-    except PermissionError:
-        raise DataError(f"{field_name}: cannot open {name} (permission denied)") from None
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise DataError(f"{field_name}: file name too long ({len(text):,} characters: "
-                            f"{name})") from None
-        raise DataError(f"{field_name}: cannot open {name} "
-                        f"({exc.strerror or type(exc).__name__})") from None
-    except ValueError:  # a name the file system cannot take (e.g. not encodable)
-        raise DataError(f"{field_name}: {name} is not a usable file name") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise DataError(f"{field_name}: {name} is a folder, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise DataError(f"{field_name}: {name} is not a regular file")
-    if st.st_size == 0:
-        raise DataError(f"{field_name}: {name} is empty (0 bytes)")
-    return p
 
 
 @dataclass
@@ -307,7 +253,7 @@ def load_calls(cfg: DataConfig, city: CityConfig) -> Calls:
     Raises:
         DataError: One line starting with the field to fix (see the module docstring).
     """
-    start = _parse_start(cfg)  # the scenario's own value first: cheap, and no file needed
+    start = parse_start(cfg)  # the scenario's own value first: cheap, and no file needed
     loc_fields = ("col_x", "col_y") if cfg.coords == "xy" else ("col_lon", "col_lat")
     fields = ["col_time", *loc_fields, "col_priority"]
     if cfg.col_response:
@@ -335,10 +281,10 @@ def load_calls(cfg: DataConfig, city: CityConfig) -> Calls:
             raise DataError(f"{message()} ({_drops_text(dropped)})")
         return kept
 
-    times = _parse_times(df[cfg.col_time], cfg, None if start is None else start.tzinfo)
+    times = parse_times(df[cfg.col_time], cfg, None if start is None else start.tzinfo)
     ok = stage("unparseable time", times.notna().to_numpy(), np.ones(n, bool),
-               lambda: _no_times_message(df[cfg.col_time], cfg))
-    _check_zones(times, ok, start, cfg)
+               lambda: no_times_message(df[cfg.col_time], cfg))
+    check_zones(times, ok, start, cfg)
     a = _numbers(df, column[loc_fields[0]], loc_fields[0])
     b = _numbers(df, column[loc_fields[1]], loc_fields[1])
     ok = stage("missing location", np.isfinite(a) & np.isfinite(b), ok,
@@ -389,110 +335,6 @@ def load_calls(cfg: DataConfig, city: CityConfig) -> Calls:
                  int(missing[ok][keep].sum()) if cfg.col_response else 0)
 
 
-# -- times ---------------------------------------------------------------------------------
-def _parse_start(cfg: DataConfig) -> pd.Timestamp | None:
-    """``data.start`` as a timestamp (ISO 8601, or in ``data.time_format``); None if empty."""
-    text = cfg.start.strip()
-    if not text:
-        return None
-    if len(text) > MAX_START_CHARS:
-        raise DataError(f"data.start: {shorten(text)} is not a date and time "
-                        f"({len(text):,} characters)")
-    if text.lower() in _RELATIVE_TIMES:
-        raise DataError(f"data.start: {shorten(text)} changes from run to run; give a date and "
-                        "time such as 2025-01-01T00:00:00")
-    for fmt in dict.fromkeys(("ISO8601", cfg.time_format)):
-        if not fmt:
-            continue
-        try:
-            ts = pd.to_datetime(text, format=fmt)
-        except (ValueError, TypeError, OverflowError, re.error):
-            continue
-        if isinstance(ts, pd.Timestamp) and not pd.isna(ts):
-            return ts
-    also = " or in data.time_format" if cfg.time_format else ""
-    raise DataError(f"data.start: {shorten(text)} is not an ISO 8601 date and time{also} "
-                    "(e.g. 2025-01-01T00:00:00)")
-
-
-def _parse_times(col: pd.Series, cfg: DataConfig, start_tz: object) -> pd.Series:
-    """Parse the time column; unparseable values become NaT (see the module on time zones)."""
-    if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        return col  # Parquet timestamps: already times
-    values = col.astype(str)  # numbers would be read as epochs: parse their text instead
-    fmt = cfg.time_format or "ISO8601"
-    try:
-        with warnings.catch_warnings():  # pandas < 3 warns, then returns objects, on mixed zones
-            warnings.filterwarnings("error", message=".*mixed time ?zones", category=FutureWarning)
-            times = pd.to_datetime(values, format=fmt, errors="coerce")
-        if times.dtype == object:
-            raise ValueError("mixed time zones")
-        return times
-    except (ValueError, FutureWarning) as exc:
-        if not _MIXED_ZONES.search(str(exc)):
-            raise _format_error(cfg, exc) from None
-    except re.error as exc:  # e.g. a directive repeated
-        raise _format_error(cfg, exc) from None
-    return _mixed_zones(values, fmt, cfg, start_tz)
-
-
-def _format_error(cfg: DataConfig, exc: BaseException) -> DataError:
-    if cfg.time_format:
-        return DataError(f"data.time_format: {shorten(cfg.time_format)} is not a usable "
-                         f"strptime format ({reason(exc)})")
-    return DataError(f"data.col_time: cannot read column {shorten(cfg.col_time)} as times "
-                     f"({reason(exc)})")
-
-
-def _mixed_zones(values: pd.Series, fmt: str, cfg: DataConfig, start_tz: object) -> pd.Series:
-    """Times whose UTC offsets differ: one fixed offset, or refuse a naive/aware mix."""
-    utc = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
-    parsed = utc.notna().to_numpy()
-    if not parsed.any():
-        return utc
-    if fmt == "ISO8601":  # offsets are optional in ISO 8601: some rows may have none
-        aware = values.str.strip().str.contains(_ISO_OFFSET, na=False).to_numpy(dtype=bool)
-        naive = parsed & ~aware
-        if naive.any() and (parsed & aware).any():
-            eg_aware = values[parsed & aware].iloc[0]
-            eg_naive = values[naive].iloc[0]
-            raise DataError(f"data.col_time: column {shorten(cfg.col_time)} mixes times with a "
-                            f"UTC offset ({int((parsed & aware).sum())}, e.g. "
-                            f"{shorten(eg_aware, 40)}) and without ({int(naive.sum())}, e.g. "
-                            f"{shorten(eg_naive, 40)}); give all or none an offset")
-    tz = start_tz
-    if tz is None:  # the offset of the earliest call
-        first = values.loc[[utc.idxmin()]]
-        tz = pd.to_datetime(first, format=fmt, errors="coerce").dt.tz or "UTC"
-    return utc.dt.tz_convert(tz)
-
-
-def _check_zones(times: pd.Series, ok: np.ndarray, start: pd.Timestamp | None,
-                 cfg: DataConfig) -> None:
-    """``data.start`` and the times must both have a UTC offset, or neither."""
-    if start is None:
-        return
-    aware = isinstance(times.dtype, pd.DatetimeTZDtype)
-    col = shorten(cfg.col_time)
-    if start.tzinfo is not None and not aware:
-        raise DataError(f"data.start: {shorten(cfg.start)} has a UTC offset but the times in "
-                        f"column {col} do not; drop the offset")
-    if start.tzinfo is None and aware:
-        example = times[ok].iloc[0]
-        offset = example.strftime("%z")
-        raise DataError(f"data.start: {shorten(cfg.start)} has no UTC offset but the times in "
-                        f"column {col} do (e.g. {example}); add one such as "
-                        f"{start.isoformat()}{offset[:3]}:{offset[3:5]}")
-
-
-def _no_times_message(col: pd.Series, cfg: DataConfig) -> str:
-    first = shorten(col.iloc[0], 40)
-    if cfg.time_format:
-        return (f"data.time_format: no usable rows: {shorten(cfg.time_format, 40)} matches none "
-                f"of the {len(col)} times in column {shorten(cfg.col_time)} (first: {first})")
-    return (f"data.col_time: no usable rows: none of the {len(col)} values in column "
-            f"{shorten(cfg.col_time)} is an ISO 8601 time (first: {first}); set "
-            "data.time_format")
 
 
 # -- locations and response times ----------------------------------------------------------
@@ -550,110 +392,3 @@ def project(a: np.ndarray, b: np.ndarray, cfg: DataConfig) -> tuple[np.ndarray, 
     x = (a - cfg.origin_lon) * np.cos(np.radians(cfg.origin_lat)) * M_PER_DEG_LON
     y = (b - cfg.origin_lat) * M_PER_DEG_LAT
     return x, y
-
-
-class ReplayProcess(IncidentProcess):
-    """The recorded calls, day by day, as the incident stream.
-
-    Occurrence time equals the call time (the data record calls, not offences); every call is
-    reported. The pre-drawn uniforms come from the incident stream as for synthetic incidents.
-    """
-
-    def __init__(self, cfg: IncidentConfig, calls: Calls, risk: np.ndarray,
-                 rng: np.random.Generator) -> None:
-        super().__init__(cfg, 0.0, risk, rng)
-        self.calls = calls
-        self._day = np.floor(calls.minute / MIN_PER_DAY).astype(np.int64)
-
-    def draw_day(self, day: int, multiplier: np.ndarray | None = None,
-                 extra_mean: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Return the recorded calls of ``day`` (modifiers do not apply to recorded demand)."""
-        lo, hi = np.searchsorted(self._day, [day, day + 1])
-        n = int(hi - lo)
-        rng = self.rng
-        u_prog = rng.random(n)
-        extra = rng.random((n, 3))
-        normals = rng.standard_normal((n, 3))
-        prio = self.calls.priority[lo:hi]
-        return {
-            "t_occur": self.calls.minute[lo:hi], "cell": self.calls.cell[lo:hi],
-            "priority": prio, "in_progress": u_prog < self.in_progress_p[prio],
-            "u_report": extra[:, 0], "u_clear": extra[:, 1], "u_victim": extra[:, 2],
-            "z_scene": normals[:, 0], "z_chain": normals[:, 1], "z_report": normals[:, 2],
-            "recorded": np.ones(n, dtype=bool),
-        }
-
-
-class FittedProcess(IncidentProcess):
-    """A synthetic process with risk, hourly and weekly profiles and mix fitted to data.
-
-    Args:
-        cfg: The ``[incidents]`` section (on-scene times, delays, in-progress shares).
-        fit: The fitted quantities (see :func:`fit_process`).
-        rng: The incident stream.
-    """
-
-    def __init__(self, cfg: IncidentConfig, fit: dict[str, np.ndarray | float],
-                 rng: np.random.Generator) -> None:
-        super().__init__(cfg, 1000.0, np.asarray(fit["risk"]), rng)
-        self.daily_mean = float(fit["true_per_day"])
-        self.priority_p = np.asarray(fit["priority_mix"])
-        self.weekly = np.asarray(fit["weekly"])
-        hourly = np.asarray(fit["hourly"])
-        knots = np.concatenate([[0.0], np.cumsum(np.repeat(hourly / 60.0, 60))])
-        self._cycle_cdf = knots / knots[-1]
-        self.start_weekday = int(fit["start_weekday"])
-
-    def draw_day(self, day: int, multiplier: np.ndarray | None = None,
-                 extra_mean: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Draw a day with the fitted weekly factor applied to the expected count."""
-        saved = self.daily_mean
-        self.daily_mean = saved * self.weekly[(self.start_weekday + day) % 7]
-        try:
-            return super().draw_day(day, multiplier, extra_mean)
-        finally:
-            self.daily_mean = saved
-
-
-def fit_process(calls: Calls, n_cells: int, width: int, height: int, cfg: DataConfig,
-                report_p: np.ndarray, self_excitation: float = 0.0) -> dict[str, np.ndarray |
-                                                                             float]:
-    """Estimate the incident process from recorded calls.
-
-    The risk surface is the cell counts smoothed by a Gaussian of ``fit_bandwidth_cells`` with
-    ``fit_floor`` spread evenly; hourly (24) and weekly (7) profiles are relative frequencies
-    normalised to mean one; the priority mix is of *true* incidents, recovered from the
-    recorded mix by dividing by each priority's baseline reporting probability, and so is the
-    daily rate. When the model adds near-repeat follow-ons with branching ratio ``eta``
-    (``self_excitation``), the background rate is the observed one times ``1 - eta``, so the
-    stationary total matches the data.
-
-    Returns:
-        ``risk``, ``hourly``, ``weekly``, ``priority_mix``, ``true_per_day``,
-        ``start_weekday``.
-    """
-    from scipy.ndimage import gaussian_filter
-
-    counts = np.bincount(calls.cell, minlength=n_cells).astype(float).reshape(width, height)
-    if cfg.fit_bandwidth_cells > 0:
-        counts = gaussian_filter(counts, cfg.fit_bandwidth_cells, mode="nearest")
-    risk = counts.ravel() / counts.sum()
-    risk = (1 - cfg.fit_floor) * risk + cfg.fit_floor / n_cells
-    minute_of_day = calls.minute % MIN_PER_DAY
-    hourly = np.bincount((minute_of_day // 60).astype(int), minlength=24).astype(float) + 0.5
-    days = np.floor(calls.minute / MIN_PER_DAY).astype(int)
-    weekday = (calls.start.weekday() + days) % 7
-    n_days = max(calls.days, 1.0)
-    day_weekdays = (calls.start.weekday() + np.arange(int(n_days))) % 7
-    exposure = np.bincount(day_weekdays, minlength=7).astype(float)
-    weekly = np.bincount(weekday, minlength=7) / np.maximum(exposure, 1)
-    weekly = weekly / weekly.mean() if weekly.mean() > 0 else np.ones(7)
-    recorded_mix = np.bincount(calls.priority, minlength=3).astype(float)
-    true_counts = recorded_mix / np.maximum(report_p, 1e-6)
-    return {
-        "risk": risk, "hourly": hourly / hourly.mean(), "weekly": weekly,
-        "priority_mix": true_counts / true_counts.sum(),
-        "true_per_day": float(true_counts.sum() / n_days) * (1 - self_excitation),
-        "start_weekday": calls.start.weekday(),
-    }
-

@@ -20,8 +20,65 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
-from sim.scenario import CityConfig
+from sim.params import param
 from sim.travel import ALL_PAIRS_MAX_CELLS, ManhattanField, TravelField
+
+
+@dataclass(frozen=True)
+class CityConfig:
+    """The grid city: size, communities, precincts, population, risk and streets."""
+
+    width: int = param(40, "cells", "40 x 125 m = 5 km square city district (assumption).",
+        lo=1, hi=10_000)
+    height: int = param(40, "cells", "Square city by default (see width).", lo=1, hi=10_000)
+    cell_size_m: float = param(
+        125.0, "m", "A city block; 100-250 m in the literature's grid models.", lo=1, hi=10_000,
+    )
+    community_cells: int = param(
+        8,
+        "cells",
+        "Side of a community: 1 km^2 holds ~4,000 residents at the default density, one "
+        "community officer per 3,000-5,000 residents (MPS 2022).",
+        lo=1, hi=10_000,
+    )
+    precincts_x: int = param(2, "-", "Station precincts across (4 stations; assumption).",
+        lo=1, hi=1_000)
+    precincts_y: int = param(2, "-", "Station precincts down.", lo=1, hi=1_000)
+    hq_x: float = param(0.5, "-", "HQ position as a fraction of the width (centre).", lo=0, hi=1)
+    hq_y: float = param(0.5, "-", "HQ position as a fraction of the height.", lo=0, hi=1)
+    population: int = param(
+        100_000, "persons", "Urban district of 100k: 4,000 per km^2 (assumption).",
+        lo=0, hi=100_000_000,
+    )
+    density_peaks: int = param(
+        4, "-", "Population centres: density is a sum of Gaussian bumps (assumption).",
+        lo=0, hi=1_000,
+    )
+    density_spread: float = param(
+        0.18, "-", "Width of each density bump as a fraction of the city side.", lo=0.01, hi=10
+    )
+    risk_noise_sd: float = param(
+        0.5, "-", "Log-sd of block-to-block variation of risk beyond population (assumption); "
+        "0 with no hot spots and a flat density gives uniform risk.", lo=0, hi=5,
+    )
+    hotspot_cell_share: float = param(
+        0.05, "-", "Share of cells that are hot spots (Weisburd 2015: 50% at 2-6%).", lo=0, hi=1
+    )
+    hotspot_incident_share: float = param(
+        0.5, "-", "Share of incident risk in hot-spot cells (Weisburd 2015; Sherman 1989).", lo=0,
+        hi=1,
+    )
+    blocked_street_share: float = param(
+        0.0, "-", "Share of street segments removed (rivers, closures); 0 = full grid.", lo=0,
+        hi=0.5,
+    )
+    arterial_spacing: int = param(
+        0, "cells", "Every n-th row and column is an arterial road; 0 = none.", lo=0, hi=10_000,
+    )
+    arterial_speedup: float = param(
+        1.5, "-", "Speed factor on arterials relative to ordinary streets (assumption).", lo=1,
+        hi=5,
+    )
 
 
 @dataclass

@@ -5,26 +5,57 @@ A reported call first passes the command chain: call handling plus one relay del
 pre-drawn normal so strategies with the same hops see the same delays. When the call reaches
 the dispatcher the nearest available eligible officer (by travel time: turnout plus shortest
 path over the street graph at the officer's speed) is assigned; ties go to the lower officer
-index. If nobody is available the call waits in a priority queue (emergency before urgent
-before routine, first come first served within a priority) and is served by the next officer
-who becomes free and is eligible.
+index. If nobody is available the call waits in a priority queue (incident classes in their
+declared order, first come first served within a class) and is served by the next officer who
+becomes free and is eligible.
 
 Only three events per reported incident are scheduled: ready (call reaches the dispatcher),
-arrival and clearance.
+arrival and clearance. The dispatcher reaches its collaborators through a :class:`Desk`
+passed in by the model, never through the model itself.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.enums import OfficerState, Priority
-from agents.incident import Incident
+from sim.params import param
 
 if TYPE_CHECKING:
-    from sim.model import PoliceModel
+    from agents.incident import Incident
+    from agents.officers import Officers
+    from sim.incidents import IncidentLog
+    from sim.travel import DistanceField
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """The command chain and the dispatch rule."""
+
+    call_handling_min: float = param(
+        1.5, "min", "Answer (10 s, NENA) plus triage (60-90 s, NFPA 1225): median.", lo=0, hi=1_440,
+    )
+    hop_delay_min: float = param(
+        2.0, "min", "Median relay delay per tier hop (domain notes 2.9, assumption).",
+        lo=0, hi=1_440,
+    )
+    delay_sigma: float = param(
+        0.5, "-", "Log-sd of handling and relay delays (lognormal; assumption).", lo=0, hi=5
+    )
+    hops: int = param(
+        2, "-", "Hops when the strategy does not decide: HQ centre -> station -> unit.", lo=0,
+        hi=10,
+    )
+    travel: bool = param(True, "-", "False makes travel instantaneous (validation only).")
+    return_to_post: bool = param(True, "-", "Units drive back to their post after a job.")
+    max_queue: int = param(
+        100_000, "incidents", "Cap on waiting incidents: beyond it calls are lost and counted.",
+        lo=0, hi=10_000_000,
+    )
 
 
 class _Ready:
@@ -40,105 +71,142 @@ class _Ready:
         self.dispatcher.on_ready(self)
 
 
-class Dispatcher:
-    """Routes calls to officers for one model.
+@dataclass
+class Desk:
+    """What the dispatcher works with, passed in explicitly by the model.
 
-    Args:
-        model: The model whose force, log and travel field are used.
+    Attributes:
+        log: The incident log.
+        officers: The force.
+        travel: The travel field (distances between cells).
+        clock: The current minute.
+        at_minute: Schedules a callback at a minute.
+        open_incident: Creates the Mesa agent of an incident (cell, id, class).
+        eligible: Which available candidates may take an incident (the strategy's rule).
+        on_scene_minutes: On-scene time of an incident from its class and pre-drawn normal.
+        close: Decides clearance and its consequences when an officer finishes.
+        hops: Relay hops per incident class (the strategy's).
+        handling_factor: Call-handling time relative to ``call_handling_min``.
+        sworn_only: Per incident class, whether auxiliaries may not attend.
     """
 
-    def __init__(self, model: PoliceModel) -> None:
-        self.model = model
-        self.queues: tuple[deque[Incident], ...] = tuple(deque() for _ in Priority)
+    log: IncidentLog
+    officers: Officers
+    travel: DistanceField
+    clock: Callable[[], float]
+    at_minute: Callable[[Callable[[], None], float], None]
+    open_incident: Callable[[int, int, int], Incident]
+    eligible: Callable[[int, np.ndarray], np.ndarray]
+    on_scene_minutes: Callable[[int, float], float]
+    close: Callable[[int, int], None]
+    hops: np.ndarray
+    handling_factor: float
+    sworn_only: np.ndarray
+
+
+class Dispatcher:
+    """Routes calls to officers.
+
+    Args:
+        cfg: The ``[dispatch]`` section.
+        desk: The collaborators.
+    """
+
+    def __init__(self, cfg: DispatchConfig, desk: Desk) -> None:
+        self.cfg = cfg
+        self.desk = desk
+        self.queues: tuple[deque[Incident], ...] = tuple(deque() for _ in desk.sworn_only)
         self.pending: dict[int, _Ready] = {}
         self.open: dict[int, Incident] = {}
         self.lost = 0
 
     # -- the chain --------------------------------------------------------------------------
-    def chain_delay(self, priority: np.ndarray, z: np.ndarray) -> np.ndarray:
+    def chain_delay(self, klass: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Call handling plus relay delays for a batch of calls (minutes).
 
         Args:
-            priority: Priority codes.
+            klass: Incident class (priority) indices.
             z: Pre-drawn standard normals (one per call).
 
         Returns:
             The delay from the call to the dispatcher's decision.
         """
-        cfg = self.model.config.dispatch
-        strategy = self.model.strategy
-        hops = np.array([strategy.chain_hops(Priority(p)) for p in range(3)])[priority]
-        median = cfg.call_handling_min * strategy.handling_factor() + hops * cfg.hop_delay_min
+        cfg, desk = self.cfg, self.desk
+        median = (cfg.call_handling_min * desk.handling_factor
+                  + desk.hops[klass] * cfg.hop_delay_min)
         return median * np.exp(cfg.delay_sigma * z)
+
+    def take_calls(self, rows: np.ndarray) -> None:
+        """Reported incidents ``rows`` enter the command chain: schedule when each is ready."""
+        log = self.desk.log
+        delay = self.chain_delay(log.get("priority", rows), log.get("z_chain", rows))
+        t_ready = log.get("t_report", rows) + delay
+        log.set("t_ready", rows, t_ready)
+        self.schedule_calls(rows[np.argsort(t_ready, kind="stable")])
 
     def schedule_calls(self, rows: np.ndarray) -> None:
         """Schedule the moment each reported incident (ids ``rows``) reaches the dispatcher."""
-        times = self.model.log.get("t_ready", rows).tolist()
+        times = self.desk.log.get("t_ready", rows).tolist()
         for row, t in zip(rows.tolist(), times, strict=True):
             ready = _Ready(self, row)
             self.pending[row] = ready
-            self.model.at_minute(ready.fire, t)
+            self.desk.at_minute(ready.fire, t)
 
     # -- events -----------------------------------------------------------------------------
     def on_ready(self, ready: _Ready) -> None:
         """The call reaches the dispatcher: assign an officer or queue the call."""
         row = ready.row
         del self.pending[row]
-        m = self.model
-        log = m.log
+        log = self.desk.log
         cell = int(log.get("cell", row))
-        incident = Incident(m, m.cells[cell], row, Priority(int(log.get("priority", row))), cell)
+        incident = self.desk.open_incident(cell, row, int(log.get("priority", row)))
         self.open[row] = incident
         t = float(log.get("t_ready", row))
         officer = self.nearest_officer(row, cell)
         if officer is not None:
             self.assign(incident, officer, t)
-        elif self.queued() >= m.config.dispatch.max_queue:
+        elif self.queued() >= self.cfg.max_queue:
             self.drop(incident)
         else:
             self.queues[incident.priority].append(incident)
 
     def on_arrival(self, incident: Incident) -> None:
         """The officer reaches the scene: start the on-scene time."""
-        m = self.model
+        desk = self.desk
         row, i = incident.row, incident.officer
         assert i is not None  # an arrival always has an officer
         t = incident.t_eta
-        log = m.log
-        log.set("t_arrive", row, t)
-        m.force.set_state(i, OfficerState.ON_SCENE, t)
-        m.move_officer(i, incident.cell_index)
-        duration = m.process.on_scene_minutes(int(incident.priority),
-                                              float(log.get("z_scene", row)))
+        desk.log.set("t_arrive", row, t)
+        desk.officers.arrive(i, incident.cell_index, t)
+        duration = desk.on_scene_minutes(int(incident.priority),
+                                         float(desk.log.get("z_scene", row)))
         # The log gets t_clear only when the incident is cleared: still on scene at the end
         # of a run means not closed (neither cleared nor failed).
         incident.t_due = t + duration
-        m.at_minute(incident.clear, incident.t_due)
+        desk.at_minute(incident.clear, incident.t_due)
 
     def on_clear(self, incident: Incident) -> None:
         """The officer finishes: decide clearance, free the officer, take the next call."""
-        m = self.model
+        desk = self.desk
         row, i = incident.row, incident.officer
         assert i is not None  # a clearance always has an officer
         t = incident.t_due
-        m.log.set("t_clear", row, t)
-        m.outcomes.close_incident(row, i)
+        desk.log.set("t_clear", row, t)
+        desk.close(row, i)
         del self.open[row]
         incident.remove()
-        m.force.incident[i] = -1
         self.free_officer(i, t, from_cell=incident.cell_index)
 
     # -- decisions --------------------------------------------------------------------------
     def nearest_officer(self, row: int, cell: int) -> int | None:
         """Index of the nearest available eligible officer for incident ``row``, or None."""
-        m = self.model
-        f = m.force
+        desk = self.desk
+        f = desk.officers
         cand = np.flatnonzero(f.available_mask())
         if cand.size == 0:
             return None
-        pc = m.priority_cfg[int(m.log.get("priority", row))]
-        ok = m.strategy.eligible(m, row, cand)
-        if pc.sworn_only:
+        ok = desk.eligible(row, cand)
+        if desk.sworn_only[int(desk.log.get("priority", row))]:
             ok &= f.sworn[cand]
         cand = cand[ok]
         if cand.size == 0:
@@ -148,60 +216,54 @@ class Dispatcher:
 
     def travel_times(self, officers: np.ndarray, cell: int) -> np.ndarray:
         """Minutes for ``officers`` to reach ``cell`` from where they are now."""
-        m = self.model
-        if not m.config.dispatch.travel:
+        if not self.cfg.travel:
             return np.zeros(officers.size)
-        dist = m.travel.to_cells(cell, m.officer_positions(officers))
-        return m.force.travel_minutes(officers, dist)
+        f = self.desk.officers
+        dist = self.desk.travel.to_cells(cell, f.positions(officers, self.desk.clock()))
+        return f.travel_minutes(officers, dist)
 
     def assign(self, incident: Incident, i: int, t: float) -> None:
         """Send officer ``i`` to ``incident`` at time ``t``."""
-        m = self.model
+        desk = self.desk
         row = incident.row
         travel = float(self.travel_times(np.array([i]), incident.cell_index)[0])
         incident.officer = i
-        m.force.incident[i] = row
-        m.force.set_state(i, OfficerState.TRAVELLING, t)
-        log = m.log
+        desk.officers.send(i, row, t)
+        log = desk.log
         log.set("t_dispatch", row, t)
         incident.t_eta = t + travel  # logged as t_arrive only when the officer gets there
-        log.set("officer_id", row, m.officers[i].unique_id)
-        log.set("officer_tier", row, m.force.tier[i])
-        m.at_minute(incident.arrive, incident.t_eta)
+        log.set("officer_id", row, desk.officers.agents[i].unique_id)
+        log.set("officer_tier", row, desk.officers.tier[i])
+        desk.at_minute(incident.arrive, incident.t_eta)
 
     def free_officer(self, i: int, t: float, from_cell: int) -> None:
         """Officer ``i`` becomes free at ``from_cell``: next call, off duty, or back to post."""
-        m = self.model
-        f = m.force
+        f = self.desk.officers
         f.pos[i] = from_cell
         if not f.on_duty[i]:
-            f.set_state(i, OfficerState.OFF_DUTY, t)
-            m.move_officer(i, int(f.post_cell[i]))
+            f.go_off_duty(i, t)
             return
         nxt = self.next_for(i)
         if nxt is not None:
             self.assign(nxt, i, t)
             return
-        if m.config.dispatch.return_to_post and from_cell != f.post_cell[i]:
+        if self.cfg.return_to_post and from_cell != f.post_cell[i]:
             # Driving back needs no turnout: the officer is already in the car (or walking).
             back = self.travel_times(np.array([i]), int(f.post_cell[i]))[0] - f.turnout[i]
-            if not m.config.dispatch.travel:
-                back = 0.0
-            f.return_until[i] = t + max(float(back), 0.0)
-            f.set_state(i, OfficerState.RETURNING, t)
+            f.drive_back(i, t, float(back) if self.cfg.travel else 0.0)
         else:
-            f.set_state(i, OfficerState.IDLE, t)
+            f.wait(i, t)
 
     def next_for(self, i: int) -> Incident | None:
         """Pop the first queued incident officer ``i`` may take (priority, then FIFO)."""
-        m = self.model
-        for prio, queue in enumerate(self.queues):
+        desk = self.desk
+        for klass, queue in enumerate(self.queues):
             if not queue:
                 continue
-            if m.priority_cfg[prio].sworn_only and not m.force.sworn[i]:
+            if desk.sworn_only[klass] and not desk.officers.sworn[i]:
                 continue
             for k, incident in enumerate(queue):
-                if m.strategy.eligible(m, incident.row, np.array([i]))[0]:
+                if desk.eligible(incident.row, np.array([i]))[0]:
                     del queue[k]
                     return incident
         return None
@@ -210,7 +272,7 @@ class Dispatcher:
         """Give queued calls to officers who have become available (e.g. a new shift)."""
         for queue in self.queues:
             for incident in list(queue):
-                if not self.model.force.available_mask().any():
+                if not self.desk.officers.available_mask().any():
                     return
                 officer = self.nearest_officer(incident.row, incident.cell_index)
                 if officer is None:
@@ -220,7 +282,7 @@ class Dispatcher:
 
     def drop(self, incident: Incident) -> None:
         """Lose a call because the queue is full (counted, never silently)."""
-        self.model.log.set("lost", incident.row, True)
+        self.desk.log.set("lost", incident.row, True)
         del self.open[incident.row]
         incident.remove()
         self.lost += 1
@@ -228,3 +290,7 @@ class Dispatcher:
     def queued(self) -> int:
         """Number of calls waiting for an officer."""
         return sum(len(q) for q in self.queues)
+
+    def first_live(self, default: int) -> int:
+        """Smallest id of an incident still in the chain or open (``default`` if none)."""
+        return min([*self.pending, *self.open], default=default)

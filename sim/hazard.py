@@ -1,6 +1,6 @@
 """How the police and past incidents change tomorrow's incident rate.
 
-Two modifiers of the incident process, both switchable in ``[residents]``:
+Two modifiers of the incident process, both switchable in ``[hazard]``:
 
 * **Deterrence** — a multiplier of each cell's background rate from the day's visible patrol
   presence, ``1 - d_max (1 - exp(-presence / h))``: a cell patrolled for ``h`` officer-hours a
@@ -14,28 +14,58 @@ Two modifiers of the incident process, both switchable in ``[residents]``:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from sim.params import param
+
 if TYPE_CHECKING:
     from sim.city import CityLayout
     from sim.incidents import IncidentProcess
-    from sim.scenario import ResidentsConfig
+
+
+@dataclass(frozen=True)
+class HazardConfig:
+    """Deterrence by visible patrol and near-repeat victimisation (both switchable)."""
+
+    deterrence: bool = param(True, "-", "Police presence lowers the local incident rate.")
+    deterrence_max: float = param(
+        0.25, "-", "Largest reduction of a cell's rate by presence (Ratcliffe 2011: -23%).",
+        lo=0, hi=1,
+    )
+    deterrence_half_hours: float = param(
+        1.0, "officer-h/d", "Presence giving 1-e^-1 of the maximum effect (Koper 1995: 10-15 "
+        "min visits every 2 h).", lo=1e-6, hi=10_000,
+    )
+    near_repeat: bool = param(True, "-", "An incident raises near-term risk nearby.")
+    near_repeat_eta: float = param(
+        0.2, "-", "Expected follow-on incidents per incident (Hawkes branching ratio; "
+        "Mohler 2011, assumption 0.2-0.5).", lo=0, hi=0.95,
+    )
+    near_repeat_days: float = param(
+        14.0, "d", "Mean delay of follow-on incidents (Johnson & Bowers 2004: 1-4 weeks).",
+        lo=0.1, hi=3_650,
+    )
+    near_repeat_radius_cells: float = param(
+        1.5, "cells", "Spatial spread of follow-on risk (~200 m; Johnson & Bowers 2004).",
+        lo=0, hi=50,
+    )
 
 
 class Hazard:
     """Deterrence and near-repeat state of one model.
 
     Args:
-        cfg: The ``[residents]`` section (the switches and parameters of both mechanisms).
+        cfg: The ``[hazard]`` section.
         layout: The city (size and risk surface).
         process: The incident process (its background daily mean and risk).
         replay: True when recorded calls are replayed (no self-excitation on top of them).
     """
 
-    def __init__(self, cfg: ResidentsConfig, layout: CityLayout, process: IncidentProcess,
+    def __init__(self, cfg: HazardConfig, layout: CityLayout, process: IncidentProcess,
                  replay: bool = False) -> None:
         self.cfg = cfg
         self.layout = layout

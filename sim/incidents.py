@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.scenario import PRIORITIES, IncidentConfig
+from sim.incident_classes import DEFAULT_ORDER, IncidentConfig
 from sim.units import MIN_PER_DAY
 
 FLOAT_COLS = ("t_occur", "t_report", "t_ready", "t_dispatch", "t_arrive", "t_clear",
@@ -252,8 +252,9 @@ class IncidentProcess:
         self.rng = rng
         self.risk = risk
         self.daily_mean = cfg.rate_per_1000_day * population_total / 1000.0
-        self.priority_p = np.array([cfg.priority(p).share for p in PRIORITIES])
-        self.in_progress_p = np.array([cfg.priority(p).in_progress_share for p in PRIORITIES])
+        classes = cfg.by_index()
+        self.priority_p = np.array([c.share for c in classes])
+        self.in_progress_p = np.array([c.in_progress_share for c in classes])
         self._cycle_cdf = _daily_cycle_cdf(cfg.daily_amplitude, cfg.peak_hour)
 
     def draw_day(self, day: int, multiplier: np.ndarray | None = None,
@@ -313,7 +314,7 @@ class IncidentProcess:
         cells = np.minimum(np.searchsorted(cdf, u_cell * cdf[-1], side="right"),
                            weights.size - 1) if n else np.zeros(0, dtype=np.int64)
         prio = np.searchsorted(np.cumsum(self.priority_p), u_prio * self.priority_p.sum(),
-                               side="right").clip(0, 2)
+                               side="right").clip(0, self.priority_p.size - 1)
         return {
             "t_occur": day * MIN_PER_DAY + minute,
             "cell": cells.astype(np.int64),
@@ -348,7 +349,7 @@ class IncidentProcess:
         Lognormal with the priority's mean and CV, or exponential (mean as configured), using
         the same underlying uniform so both options stay paired across strategies.
         """
-        pc = self.cfg.priority(PRIORITIES[priority])
+        pc = self.cfg.by_index()[priority]
         mean = pc.on_scene_mean_min
         if self.cfg.on_scene_distribution == "exponential":
             u = 0.5 * _erfc(-z / np.sqrt(2.0))  # Phi(z)
@@ -374,7 +375,8 @@ def _daily_cycle_cdf(amplitude: float, peak_hour: float) -> np.ndarray:
 
 
 def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
-                    tier_labels: tuple[str, ...], k: int | None = None) -> pd.DataFrame:
+                    tier_labels: tuple[str, ...], k: int | None = None,
+                    classes: tuple[str, ...] = DEFAULT_ORDER) -> pd.DataFrame:
     """Build the public ``incidents`` table from the rows held in memory.
 
     Args:
@@ -383,6 +385,7 @@ def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
         y: Grid y of every cell (flat).
         tier_labels: Labels of officer tiers, indexed by tier value.
         k: Only the first ``k`` rows held (default: all of them).
+        classes: Names of the incident classes, by priority code.
 
     Returns:
         One row per incident with the documented columns (times in minutes).
@@ -403,7 +406,7 @@ def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
         "precinct": col("precinct"),
         "x": x[cell],
         "y": y[cell],
-        "priority": pd.Categorical.from_codes(col("priority"), categories=PRIORITIES),
+        "priority": pd.Categorical.from_codes(col("priority"), categories=list(classes)),
         "in_progress": col("in_progress"),
         "t_occur": col("t_occur"),
         "t_report": t_report,

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from agents.enums import Tier
-from sim.scenario import PRIORITIES
+from sim.incident_classes import DEFAULT_ORDER as PRIORITIES
+from sim.incident_classes import NAME
 
 Table = Literal["summary", "daily", "community"]
 TABLES: tuple[Table, ...] = ("summary", "daily", "community")
@@ -76,6 +77,14 @@ def _c(name: str, unit: str, description: str, better: Literal["lower", "higher"
 
 
 _RT = "response time (call to arrival)"
+PER_CLASS_PREFIX = "response_time_mean_"
+"""Summary indicators per incident class are ``response_time_mean_<class>``, for any class."""
+
+
+def per_class(name: str) -> Indicator:
+    """The summary indicator of the mean response time of incident class ``name``."""
+    return _s(f"{PER_CLASS_PREFIX}{name}", "min", f"Mean {_RT} of attended {name} incidents.",
+              "lower", f"Response time, {name}")
 _TIER_WORDS = {"hq": "HQ", "station": "stations", "community": "community"}
 
 SUMMARY: tuple[Indicator, ...] = (
@@ -125,8 +134,7 @@ SUMMARY: tuple[Indicator, ...] = (
     _s("utilization_mean", "share",
        "Officer time travelling or on scene / officer time on duty, whole run.",
        label="Officer utilisation"),
-    *(_s(f"response_time_mean_{p}", "min", f"Mean {_RT} of attended {p} incidents.", "lower",
-         f"Response time, {p}") for p in PRIORITIES),
+    *(per_class(p) for p in PRIORITIES),
     _s("response_time_gini", "0-1",
        "Gini coefficient of the communities' mean response times (communities with a "
        "response).", "lower", "Response-time Gini"),
@@ -264,11 +272,28 @@ def get(name: str, table: Table = "summary") -> Indicator:
 
 
 def find(name: str, table: Table = "summary") -> Indicator | None:
-    """The indicator ``name`` of ``table``, else of any table, else None."""
+    """The indicator ``name`` of ``table``, else of any table, else None.
+
+    A per-class summary indicator (``response_time_mean_<class>``) is found for any class name,
+    not only the default classes.
+    """
     hit = _BY_TABLE[table].get(name)
     if hit is not None:
         return hit
-    return next((i for i in INDICATORS if i.name == name), None)
+    hit = next((i for i in INDICATORS if i.name == name), None)
+    if hit is None and name.startswith(PER_CLASS_PREFIX):
+        suffix = name[len(PER_CLASS_PREFIX):]
+        if NAME.fullmatch(suffix) and suffix not in ("p90",):
+            return per_class(suffix)
+    return hit
+
+
+def summary_names(classes: tuple[str, ...]) -> tuple[str, ...]:
+    """The summary's indicator names for a scenario with incident classes ``classes``."""
+    fixed = [n for n in _BY_TABLE["summary"] if not (
+        n.startswith(PER_CLASS_PREFIX) and n[len(PER_CLASS_PREFIX):] in PRIORITIES)]
+    at = fixed.index("response_time_gini")
+    return (*fixed[:at], *(f"{PER_CLASS_PREFIX}{c}" for c in classes), *fixed[at:])
 
 
 def label(name: str, table: Table = "summary") -> str:

@@ -23,10 +23,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from agents.enums import OfficerState, Tier
-from sim.scenario import PRIORITIES
 from sim.units import MIN_PER_DAY
 
 if TYPE_CHECKING:
+    from agents.officers import Officers
+    from agents.residents import Residents
+    from sim.dispatch import Dispatcher
     from sim.model import PoliceModel
 
 COMMITTED = [int(OfficerState.TRAVELLING), int(OfficerState.ON_SCENE)]
@@ -52,29 +54,32 @@ class DailyRecorder:
     """Snapshots taken at the end of every simulated day.
 
     Args:
-        model: The model.
+        force: The officers (time per state).
+        dispatcher: The queue and the open incidents.
+        residents: Satisfaction, trust and familiarity.
     """
 
-    def __init__(self, model: PoliceModel) -> None:
-        self.model = model
+    def __init__(self, force: Officers, dispatcher: Dispatcher, residents: Residents) -> None:
+        self.force = force
+        self.dispatcher = dispatcher
+        self.residents = residents
         self.rows: list[dict[str, Any]] = []
         self._last = np.zeros((len(Tier), len(OfficerState)))
 
     def close_day(self, day: int) -> None:
         """Record the snapshot for ``day`` (called at its end)."""
-        m = self.model
-        st = m.force.flush((day + 1) * MIN_PER_DAY)
+        st = self.force.flush((day + 1) * MIN_PER_DAY)
         by_tier = np.zeros_like(self._last)
-        np.add.at(by_tier, m.force.tier, st)
+        np.add.at(by_tier, self.force.tier, st)
         delta, self._last = by_tier - self._last, by_tier
-        row: dict[str, Any] = {"day": day, "queue_end": m.dispatcher.queued(),
-                               "open_end": len(m.dispatcher.open)}
+        row: dict[str, Any] = {"day": day, "queue_end": self.dispatcher.queued(),
+                               "open_end": len(self.dispatcher.open)}
         for t, label in enumerate(TIERS):
             on = delta[t].sum() - delta[t, OFF]
             row[f"utilization_{label}"] = busy_share(delta[t, COMMITTED].sum(), on)
         on_all = delta.sum() - delta[:, OFF].sum()
         row["utilization"] = busy_share(delta[:, COMMITTED].sum(), on_all)
-        row.update(m.extra_daily())
+        row.update(self.residents.means())
         self.rows.append(row)
 
 
@@ -177,7 +182,7 @@ def community_frame(incidents: pd.DataFrame, model: PoliceModel) -> pd.DataFrame
     closed = _rows(incidents, incidents["t_clear"].notna(),
                    ["community", "cleared"]).groupby("community")
     out["clearance_rate"] = closed["cleared"].mean().reindex(idx)
-    extra = model.extra_community()
+    extra = model.residents.community_columns()
     for key, values in extra.items():
         out[key] = values
     return out.reset_index()
@@ -221,15 +226,27 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
         "clearance_rate": _ratio(int(closed["cleared"].sum()), len(closed)),
         "utilization_mean": busy_share(st[:, COMMITTED].sum(), on),
     }
-    for prio in PRIORITIES:
-        s[f"response_time_mean_{prio}"] = _mean(rt[arrived["priority"] == prio])
+    for name in model.config.incidents.names:
+        s[f"response_time_mean_{name}"] = _mean(rt[arrived["priority"] == name])
     cm = communities["response_time_mean"].to_numpy(dtype=float)
     served = cm[np.isfinite(cm)]  # communities with at least one response
     s["response_time_gini"] = gini(served) if served.size else float("nan")
     s["worst_community_response_time"] = float(np.nanmax(cm)) if np.isfinite(cm).any() \
         else float("nan")
-    s.update(model.extra_summary())
+    s.update(model.residents.summary())
+    s.update(calls_summary(model.calls))
     return s
+
+
+def calls_summary(calls: Any) -> dict[str, int]:
+    """For recorded calls: rows read, used and dropped (by reason); empty without data."""
+    if calls is None:
+        return {}
+    out = {"calls_read": calls.rows_read, "calls_used": int(calls.minute.size),
+           "calls_dropped": int(sum(calls.dropped.values()))}
+    for reason, count in calls.dropped.items():
+        out["calls_dropped_" + reason.replace(" ", "_")] = count
+    return out
 
 
 def _rows(df: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFrame:

@@ -12,13 +12,45 @@ progress: ``logit p = logit p0 + b_rt * ln(RT / RT_expected) * in_progress + b_s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model import PoliceModel
+from sim.params import param
 
+if TYPE_CHECKING:
+    from agents.officers import Officers
+    from agents.residents import Residents
+    from sim.incident_classes import IncidentClass
+    from sim.incidents import IncidentLog
+
+
+@dataclass(frozen=True)
+class OutcomesConfig:
+    """How response, skill and cooperation change clearance, and trust changes reporting."""
+
+    clearance_rt_effect: float = param(
+        -0.49,
+        "1/ln(min)",
+        "dP(clear)/dln(response time) for in-progress incidents: -4.7 pp per +10% "
+        "(Blanes i Vidal & Kirchmaier 2018).",
+        lo=-5,
+        hi=0,
+    )
+    clearance_skill_effect: float = param(
+        1.0, "logit", "Log-odds gain per unit of officer skill above 0.5 (assumption).", lo=0,
+        hi=10,
+    )
+    reporting_trust_elasticity: float = param(
+        1.0, "-", "Relative change in reporting per unit of trust above baseline "
+        "(procedural justice -> cooperation; Tyler & Fagan 2008).", lo=0, hi=10,
+    )
+    cooperation_effect: float = param(
+        2.0, "logit", "Clearance log-odds per unit of community cooperation above baseline "
+        "(witnesses naming suspects; Blanes i Vidal & Kirchmaier 2018).", lo=0, hi=10,
+    )
 
 def logit(p: float) -> float:
     """Log-odds of a probability clipped away from 0 and 1."""
@@ -33,93 +65,92 @@ def expit(x: float) -> float:
 
 
 class Outcomes:
-    """Decides reporting and clearance for one model.
+    """Decides reporting and clearance.
 
     Args:
-        model: The model.
+        cfg: The ``[outcomes]`` section.
+        classes: The incident classes, in priority order.
+        log: The incident log.
+        officers: The force.
+        residents: The residents (victims, trust, cooperation).
+        clock: The current minute.
+        bonus: Log-odds the strategy adds to every clearance (asked at each clearance).
     """
 
-    def __init__(self, model: PoliceModel) -> None:
-        self.model = model
-        cfg = model.config.incidents
-        self.report_p = np.array([pc.report_prob for pc in model.priority_cfg])
-        self.base_logit = np.array([logit(pc.clearance_base) for pc in model.priority_cfg])
-        p0 = np.array([pc.clearance_base for pc in model.priority_cfg]).clip(1e-3, 1 - 1e-3)
+    def __init__(self, cfg: OutcomesConfig, classes: list[IncidentClass], log: IncidentLog,
+                 officers: Officers, residents: Residents, clock: Callable[[], float],
+                 bonus: Callable[[], float] = lambda: 0.0) -> None:
+        self.cfg = cfg
+        self.log = log
+        self.officers = officers
+        self.residents = residents
+        self.clock = clock
+        self.bonus = bonus
+        self.report_p = np.array([pc.report_prob for pc in classes])
+        self.base_logit = np.array([logit(pc.clearance_base) for pc in classes])
+        p0 = np.array([pc.clearance_base for pc in classes]).clip(1e-3, 1 - 1e-3)
         self.rt_slope = cfg.clearance_rt_effect / (p0 * (1 - p0))
-        self.expected = np.array([max(pc.expected_response_min, 1e-3)
-                                  for pc in model.priority_cfg])
-
-        res = model.config.residents
+        self.expected = np.array([max(pc.expected_response_min, 1e-3) for pc in classes])
+        res = residents.cfg
+        self.trust_ref = res.trust_init
         self.coop_ref = (1 - res.cooperation_familiarity_weight) * res.trust_init
         self.cooperation: np.ndarray | None = None
 
-    def reporting_probability(self, priority: np.ndarray, victims: np.ndarray) -> np.ndarray:
+    def reporting_probability(self, klass: np.ndarray, victims: np.ndarray) -> np.ndarray:
         """Probability that each incident is reported: base rate scaled by the victim's trust.
 
         ``p = p0 * (1 + e * (trust - trust_init))``, clipped to 0..1 (incidents without a
         resident victim use ``p0``).
         """
-        m = self.model
-        p = self.report_p[priority]
-        res = m.config.residents
-        if res.reporting_trust_elasticity == 0 or m.residents.n == 0:
+        p = self.report_p[klass]
+        e = self.cfg.reporting_trust_elasticity
+        r = self.residents
+        if e == 0 or r.n == 0:
             return p
-        trust = np.where(victims >= 0, m.residents.trust[np.maximum(victims, 0)], res.trust_init)
-        return np.clip(p * (1 + res.reporting_trust_elasticity * (trust - res.trust_init)), 0, 1)
+        trust = np.where(victims >= 0, r.trust[np.maximum(victims, 0)], self.trust_ref)
+        return np.clip(p * (1 + e * (trust - self.trust_ref)), 0, 1)
 
     def refresh_cooperation(self) -> None:
         """Recompute each community's cooperation (called once a day)."""
-        if self.model.residents.n:
-            self.cooperation = np.nan_to_num(self.model.residents.cooperation(),
-                                              nan=self.coop_ref)
+        if self.residents.n:
+            self.cooperation = np.nan_to_num(self.residents.cooperation(), nan=self.coop_ref)
+
+    def response_time(self, row: int) -> float:
+        """Minutes from the call to the officer's arrival (at least a thousandth)."""
+        log = self.log
+        return max(float(log.get("t_arrive", row) - log.get("t_report", row)), 1e-3)
 
     def clearance_probability(self, row: int, officer: int) -> float:
         """Probability that incident ``row`` attended by ``officer`` is cleared."""
-        m = self.model
-        log = m.log
-        prio = int(log.get("priority", row))
-        x = self.base_logit[prio]
+        log = self.log
+        klass = int(log.get("priority", row))
+        x = self.base_logit[klass]
         if log.get("in_progress", row):
-            rt = max(float(log.get("t_arrive", row) - log.get("t_report", row)), 1e-3)
-            x += self.rt_slope[prio] * np.log(rt / self.expected[prio])
-        x += m.config.incidents.clearance_skill_effect * (m.force.skill[officer] - 0.5)
+            x += self.rt_slope[klass] * np.log(self.response_time(row) / self.expected[klass])
+        x += self.cfg.clearance_skill_effect * (self.officers.skill[officer] - 0.5)
         if self.cooperation is not None:
             coop = self.cooperation[int(log.get("community", row))]
-            x += m.config.residents.cooperation_effect * (coop - self.coop_ref)
-        x += m.strategy.clearance_bonus(m)
+            x += self.cfg.cooperation_effect * (coop - self.coop_ref)
+        x += self.bonus()
         return expit(x)
 
     def close_incident(self, row: int, officer: int) -> None:
-        """Decide clearance, let the victim judge the response, let the officer learn."""
-        m = self.model
-        log = m.log
-        log.set("cleared", row, log.get("u_clear", row) < self.clearance_probability(row, officer))
-        f = m.force
-        f.cases[officer] += 1
-        f.skill[officer] += m.config.residents.skill_gain_per_case * (1 - f.skill[officer])
+        """Decide clearance, let the officer learn, let the victim judge the response."""
+        log = self.log
+        cleared = bool(log.get("u_clear", row) < self.clearance_probability(row, officer))
+        log.set("cleared", row, cleared)
+        f = self.officers
+        f.finish_case(officer)
         victim = int(log.get("victim", row))
         if victim >= 0:
-            m.residents.experience(victim, self.experience_score(row, officer))
+            self.residents.experience(victim, self.experience_score(row, officer))
 
     def experience_score(self, row: int, officer: int) -> float:
-        """How the victim judges the response, in -1..1.
-
-        A weighted sum of response time against expectation (``tanh(ln(E / RT))``), whether
-        the case was cleared (+1 / -1), and the officer's conduct (skill and familiarity with
-        the community, mapped to -1..1).
-        """
-        m = self.model
-        log = m.log
-        res = m.config.residents
-        prio = int(log.get("priority", row))
-        rt = max(float(log.get("t_arrive", row) - log.get("t_report", row)), 1e-3)
-        timely = float(np.tanh(np.log(self.expected[prio] / rt)))
-        cleared = 1.0 if log.get("cleared", row) else -1.0
+        """How the victim of ``row`` judges the response of ``officer`` (see ``judge``)."""
+        log = self.log
+        klass = int(log.get("priority", row))
         community = int(log.get("community", row))
-        conduct = m.force.skill[officer] + m.officer_familiarity(officer, community)
-        total = res.response_weight + res.clearance_weight + res.conduct_weight
-        if total <= 0:
-            return 0.0
-        score = (res.response_weight * timely + res.clearance_weight * cleared +
-                 res.conduct_weight * (conduct - 1.0))
-        return min(max(float(score / total), -1.0), 1.0)
+        f = self.officers
+        conduct = f.skill[officer] + f.familiarity(officer, community, self.clock())
+        return self.residents.judge(self.response_time(row), self.expected[klass],
+                                    bool(log.get("cleared", row)), float(conduct))

@@ -17,6 +17,10 @@ from typing import Any
 MAX_ECHO = 80
 
 
+class ScenarioError(ValueError):
+    """A scenario or override is invalid; the message names the field and the problem."""
+
+
 def shorten(value: object, limit: int = MAX_ECHO) -> str:
     """A value as text for a one-line error message, cut to ``limit`` characters.
 
@@ -102,6 +106,24 @@ def section(factory: Callable[[], Any]) -> Any:
     return field(default_factory=factory, metadata={"section": True})
 
 
+def keyed_sections(factory: Callable[[], dict[str, Any]], item: type) -> Any:
+    """Declare a table of named sections of one type (e.g. ``[incidents.classes.NAME]``).
+
+    Args:
+        factory: Returns the default sections by name.
+        item: The dataclass type of every section.
+
+    Returns:
+        A dataclass field whose default is ``factory()``.
+    """
+    return field(default_factory=factory, metadata={"sections": item})
+
+
+def sections_type(f: dataclasses.Field) -> type | None:
+    """The section type of a :func:`keyed_sections` field, else None."""
+    return f.metadata.get("sections")
+
+
 def info_of(f: dataclasses.Field) -> ParamInfo | None:
     """Return the :class:`ParamInfo` of a dataclass field, or None for sections."""
     return f.metadata.get("param")
@@ -128,11 +150,25 @@ def iter_params(obj: Any, prefix: str = "") -> list[tuple[str, Any, ParamInfo]]:
         name = f"{prefix}{f.name}"
         if is_section(f):
             out.extend(iter_params(value, prefix=f"{name}."))
+        elif sections_type(f) is not None:
+            for key, sub in value.items():
+                out.extend(iter_params(sub, prefix=f"{name}.{key}."))
         else:
             info = info_of(f)
             if info is not None:
                 out.append((name, value, info))
     return out
+
+
+def show_value(value: Any) -> str:
+    """A parameter value as written in tables: 4 significant digits, TOML-style booleans."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    return str(value)
 
 
 def markdown_table(obj: Any) -> str:
@@ -158,8 +194,7 @@ def markdown_table(obj: Any) -> str:
             lo = "" if info.lo is None else f"{info.lo:g}"
             hi = "" if info.hi is None else f"{info.hi:g}"
             rng = f"{lo} .. {hi}" if (lo or hi) else ""
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value).lower() \
-            if isinstance(value, bool) else str(value)
+        shown = show_value(value)
         why = info.why.replace("|", "/")
         lines.append(f"| `{name}` | {info.unit} | {shown} | {rng} | {why} |")
     return "\n".join(lines) + "\n"

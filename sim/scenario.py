@@ -22,15 +22,51 @@ from typing import Any
 
 import tomli_w
 
-from sim.params import echo, info_of, is_section, iter_params, param, section, shorten
+from agents.officers import PoliceConfig
+from agents.residents import ResidentsConfig
+from sim.city import CityConfig
+from sim.dispatch import DispatchConfig
+from sim.hazard import HazardConfig
+from sim.incident_classes import DEFAULT_ORDER, IncidentClass, IncidentConfig
+from sim.outcomes import OutcomesConfig
+from sim.params import (
+    ScenarioError,
+    echo,
+    info_of,
+    is_section,
+    iter_params,
+    param,
+    section,
+    sections_type,
+    shorten,
+)
 from sim.rng import DEFAULT_SEED
-from sim.units import QUARTER_DAYS
+from sim.strategies.base import StrategyConfig
+from sim.strategies.registry import default_strategy_config
 
-PRIORITIES = ("emergency", "urgent", "routine")
+__all__ = [
+    "MOVED", "PRIORITIES", "CityConfig", "DataConfig", "DispatchConfig", "HazardConfig",
+    "IncidentClass", "IncidentConfig", "OutcomesConfig", "PoliceConfig", "ResidentsConfig",
+    "RunConfig", "Scenario", "ScenarioError", "StrategyConfig", "from_dict", "load_scenario",
+    "parse_override", "resolve_source",
+]
 
+PRIORITIES = DEFAULT_ORDER
+"""The default incident classes (a scenario may declare others: ``incidents.names``)."""
 
-class ScenarioError(ValueError):
-    """A scenario or override is invalid; the message names the field and the problem."""
+MOVED = {
+    **{f"residents.{k}": f"hazard.{k}" for k in (
+        "deterrence", "deterrence_max", "deterrence_half_hours", "near_repeat",
+        "near_repeat_eta", "near_repeat_days", "near_repeat_radius_cells")},
+    "residents.reporting_trust_elasticity": "outcomes.reporting_trust_elasticity",
+    "residents.cooperation_effect": "outcomes.cooperation_effect",
+    "residents.skill_gain_per_case": "police.skill_gain_per_case",
+    "residents.officer_familiarity_days": "police.officer_familiarity_days",
+    "incidents.clearance_rt_effect": "outcomes.clearance_rt_effect",
+    "incidents.clearance_skill_effect": "outcomes.clearance_skill_effect",
+    **{f"incidents.{k}": f"incidents.classes.{k}" for k in DEFAULT_ORDER},
+}
+"""Keys that moved to another part, old -> new (a scenario using an old key is told where)."""
 
 
 @dataclass(frozen=True)
@@ -50,457 +86,6 @@ class RunConfig:
     log_rows: int = param(
         500_000, "incidents", "Incidents kept in memory before old, closed ones stream to "
         "disk (about 150 bytes each); 0 = keep all.", lo=0, hi=100_000_000,
-    )
-
-
-@dataclass(frozen=True)
-class CityConfig:
-    """The grid city: size, communities, precincts, population, risk and streets."""
-
-    width: int = param(40, "cells", "40 x 125 m = 5 km square city district (assumption).",
-        lo=1, hi=10_000)
-    height: int = param(40, "cells", "Square city by default (see width).", lo=1, hi=10_000)
-    cell_size_m: float = param(
-        125.0, "m", "A city block; 100-250 m in the literature's grid models.", lo=1, hi=10_000,
-    )
-    community_cells: int = param(
-        8,
-        "cells",
-        "Side of a community: 1 km^2 holds ~4,000 residents at the default density, one "
-        "community officer per 3,000-5,000 residents (MPS 2022).",
-        lo=1, hi=10_000,
-    )
-    precincts_x: int = param(2, "-", "Station precincts across (4 stations; assumption).",
-        lo=1, hi=1_000)
-    precincts_y: int = param(2, "-", "Station precincts down.", lo=1, hi=1_000)
-    hq_x: float = param(0.5, "-", "HQ position as a fraction of the width (centre).", lo=0, hi=1)
-    hq_y: float = param(0.5, "-", "HQ position as a fraction of the height.", lo=0, hi=1)
-    population: int = param(
-        100_000, "persons", "Urban district of 100k: 4,000 per km^2 (assumption).",
-        lo=0, hi=100_000_000,
-    )
-    density_peaks: int = param(
-        4, "-", "Population centres: density is a sum of Gaussian bumps (assumption).",
-        lo=0, hi=1_000,
-    )
-    density_spread: float = param(
-        0.18, "-", "Width of each density bump as a fraction of the city side.", lo=0.01, hi=10
-    )
-    risk_noise_sd: float = param(
-        0.5, "-", "Log-sd of block-to-block variation of risk beyond population (assumption); "
-        "0 with no hot spots and a flat density gives uniform risk.", lo=0, hi=5,
-    )
-    hotspot_cell_share: float = param(
-        0.05, "-", "Share of cells that are hot spots (Weisburd 2015: 50% at 2-6%).", lo=0, hi=1
-    )
-    hotspot_incident_share: float = param(
-        0.5, "-", "Share of incident risk in hot-spot cells (Weisburd 2015; Sherman 1989).", lo=0,
-        hi=1,
-    )
-    blocked_street_share: float = param(
-        0.0, "-", "Share of street segments removed (rivers, closures); 0 = full grid.", lo=0,
-        hi=0.5,
-    )
-    arterial_spacing: int = param(
-        0, "cells", "Every n-th row and column is an arterial road; 0 = none.", lo=0, hi=10_000,
-    )
-    arterial_speedup: float = param(
-        1.5, "-", "Speed factor on arterials relative to ordinary streets (assumption).", lo=1,
-        hi=5,
-    )
-
-
-@dataclass(frozen=True)
-class PoliceConfig:
-    """The force before any sinking: size, tiers, time use, equipment, shifts."""
-
-    officers: int = param(
-        120, "officers", "About 1.2 per 1,000 residents, a typical urban ratio (assumption).",
-        lo=0, hi=100_000,
-    )
-    share_hq: float = param(
-        0.5, "-", "Before sinking, half the force in HQ (the essay's 'bloated organs').", lo=0,
-        hi=1,
-    )
-    share_station: float = param(0.5, "-", "Rest at the stations.", lo=0, hi=1)
-    share_community: float = param(0.0, "-", "No community posts before sinking.", lo=0, hi=1)
-    auxiliary_share: float = param(
-        0.2, "-", "Auxiliary / civilian staff among officers; cannot take emergencies.", lo=0,
-        hi=1,
-    )
-    hq_civilian_share: float = param(
-        0.2, "-", "Non-police (civilian) staff among HQ posts: desk work only, never "
-        "dispatched (the essay: HQ holds many non-police staff; assumption).", lo=0, hi=1,
-    )
-    admin_share_hq: float = param(
-        0.7, "-", "Desk-work share of on-duty time at HQ (domain notes 2.9, assumption).", lo=0,
-        hi=1,
-    )
-    admin_share_station: float = param(
-        0.35, "-", "Desk-work share at stations (assumption).", lo=0, hi=1
-    )
-    admin_share_community: float = param(
-        0.2, "-", "Desk-work share of community officers (assumption).", lo=0, hi=1
-    )
-    patrol_share: float = param(
-        0.5, "-", "Share of free, non-admin time on patrol rather than waiting at post.", lo=0,
-        hi=1,
-    )
-    vehicle_share_hq: float = param(1.0, "-", "Vehicles follow HQ units.", lo=0, hi=1)
-    vehicle_share_station: float = param(0.8, "-", "Most station units are mobile.", lo=0, hi=1)
-    vehicle_share_community: float = param(
-        0.0, "-", "Community officers walk (foot patrol, household visits).", lo=0, hi=1
-    )
-    speed_vehicle_kmh: float = param(
-        25.0, "km/h", "Urban car (domain notes 2.1); up to 1e6 so that validation can make "
-        "travel negligible.", lo=0.1, hi=1e6,
-    )
-    speed_foot_kmh: float = param(5.0, "km/h", "Walking pace (domain notes 2.1).", lo=0.1, hi=50)
-    turnout_min: float = param(
-        1.0, "min", "From assignment to moving: reach the car, acknowledge (assumption).",
-        lo=0, hi=1_440,
-    )
-    skill_mean: float = param(0.5, "-", "Mean skill on a 0..1 scale (assumption).", lo=0, hi=1)
-    skill_sd: float = param(0.15, "-", "Spread of skill between officers.", lo=0, hi=1)
-    shifts_per_day: int = param(
-        3, "-", "Three 8-h shifts (Amendola et al. 2011 compare 8/10/12 h).", lo=1, hi=24
-    )
-    rest_groups: int = param(
-        1,
-        "-",
-        "Groups resting on a given day: with 3 shifts + 1 rest group an officer works 3 days "
-        "in 4, about 42 h a week.",
-        lo=0, hi=30,
-    )
-
-
-@dataclass(frozen=True)
-class PriorityConfig:
-    """One priority class of incidents."""
-
-    share: float = param(0.33, "-", "Share of true incidents.", lo=0, hi=1)
-    on_scene_mean_min: float = param(40.0, "min", "Mean on-scene time (domain notes 2.1).",
-        lo=0, hi=10_080)
-    on_scene_cv: float = param(
-        0.8, "-", "Coefficient of variation of on-scene time (lognormal); 1 with exponential.",
-        lo=0, hi=10,
-    )
-    in_progress_share: float = param(
-        0.3, "-", "Share caught in progress rather than discovered later (Kansas City RTA).",
-        lo=0, hi=1,
-    )
-    report_prob: float = param(
-        0.45, "-", "Probability the incident is reported at baseline trust (NCVS 40-50%).", lo=0,
-        hi=1,
-    )
-    clearance_base: float = param(
-        0.3, "-", "Clearance probability at the reference response time (FBI UCR 2019).", lo=0,
-        hi=1,
-    )
-    expected_response_min: float = param(
-        15.0, "min", "What residents expect (Percy 1980: expectations drive satisfaction).",
-        lo=0, hi=1_440,
-    )
-    sworn_only: bool = param(False, "-", "Whether auxiliaries may not attend.")
-
-
-def _emergency() -> PriorityConfig:
-    return PriorityConfig(
-        share=0.1,
-        on_scene_mean_min=60.0,
-        in_progress_share=0.8,
-        report_prob=0.9,
-        clearance_base=0.45,
-        expected_response_min=8.0,
-        sworn_only=True,
-    )
-
-
-def _urgent() -> PriorityConfig:
-    return PriorityConfig(
-        share=0.3,
-        on_scene_mean_min=45.0,
-        in_progress_share=0.4,
-        report_prob=0.6,
-        clearance_base=0.3,
-        expected_response_min=15.0,
-        sworn_only=True,
-    )
-
-
-def _routine() -> PriorityConfig:
-    return PriorityConfig(
-        share=0.6,
-        on_scene_mean_min=30.0,
-        in_progress_share=0.1,
-        report_prob=0.4,
-        clearance_base=0.17,
-        expected_response_min=40.0,
-        sworn_only=False,
-    )
-
-
-@dataclass(frozen=True)
-class IncidentConfig:
-    """The incident process: rate, daily cycle, reporting delay, on-scene times."""
-
-    rate_per_1000_day: float = param(
-        3.0,
-        "1/(1000 persons d)",
-        "True incidents; with ~50% reported, ~0.55 calls per person per year, the order of "
-        "US calls-for-service rates (assumption).",
-        lo=0, hi=1_000,
-    )
-    daily_amplitude: float = param(
-        0.5, "-", "Relative amplitude of the daily cycle (evening peak; assumption).", lo=0, hi=1
-    )
-    peak_hour: float = param(20.0, "h", "Hour of the daily peak (evening; assumption).", lo=0,
-                             hi=24)
-    report_delay_in_progress_min: float = param(
-        2.0, "min", "Median time to call for incidents in progress (Kansas City RTA).",
-        lo=0, hi=525_600,
-    )
-    report_delay_discovered_min: float = param(
-        60.0, "min", "Median time to call for incidents discovered later (Kansas City RTA).",
-        lo=0, hi=525_600,
-    )
-    report_delay_sigma: float = param(
-        1.0, "-", "Log-sd of reporting delays (lognormal; assumption).", lo=0, hi=5
-    )
-    on_scene_distribution: str = param(
-        "lognormal",
-        "-",
-        "Lognormal (right-skewed, realistic) or exponential (for M/M/c validation).",
-        choices=("lognormal", "exponential"),
-    )
-    clearance_rt_effect: float = param(
-        -0.49,
-        "1/ln(min)",
-        "dP(clear)/dln(response time) for in-progress incidents: -4.7 pp per +10% "
-        "(Blanes i Vidal & Kirchmaier 2018).",
-        lo=-5,
-        hi=0,
-    )
-    clearance_skill_effect: float = param(
-        1.0, "logit", "Log-odds gain per unit of officer skill above 0.5 (assumption).", lo=0,
-        hi=10,
-    )
-    emergency: PriorityConfig = section(_emergency)
-    urgent: PriorityConfig = section(_urgent)
-    routine: PriorityConfig = section(_routine)
-
-    def priority(self, name: str) -> PriorityConfig:
-        """Return the configuration of one priority class by name."""
-        return getattr(self, name)
-
-
-@dataclass(frozen=True)
-class DispatchConfig:
-    """The command chain and the dispatch rule."""
-
-    call_handling_min: float = param(
-        1.5, "min", "Answer (10 s, NENA) plus triage (60-90 s, NFPA 1225): median.", lo=0, hi=1_440,
-    )
-    hop_delay_min: float = param(
-        2.0, "min", "Median relay delay per tier hop (domain notes 2.9, assumption).",
-        lo=0, hi=1_440,
-    )
-    delay_sigma: float = param(
-        0.5, "-", "Log-sd of handling and relay delays (lognormal; assumption).", lo=0, hi=5
-    )
-    hops: int = param(
-        2, "-", "Hops when the strategy does not decide: HQ centre -> station -> unit.", lo=0,
-        hi=10,
-    )
-    travel: bool = param(True, "-", "False makes travel instantaneous (validation only).")
-    return_to_post: bool = param(True, "-", "Units drive back to their post after a job.")
-    max_queue: int = param(
-        100_000, "incidents", "Cap on waiting incidents: beyond it calls are lost and counted.",
-        lo=0, hi=10_000_000,
-    )
-
-
-@dataclass(frozen=True)
-class ResidentsConfig:
-    """Resident agents and the public side: satisfaction, trust, familiarity, cooperation."""
-
-    agents: int = param(
-        10_000, "agents", "Resident agents; each stands for population/agents persons.",
-        lo=0, hi=5_000_000,
-    )
-    satisfaction_init: float = param(
-        0.6, "-", "Baseline satisfaction (share satisfied in surveys ~0.6; assumption).", lo=0,
-        hi=1,
-    )
-    trust_init: float = param(
-        0.5, "-", "Baseline trust; reporting_trust_ref is anchored here.", lo=0, hi=1
-    )
-    init_sd: float = param(0.1, "-", "Spread of initial satisfaction and trust.", lo=0, hi=1)
-    network_k: int = param(
-        6, "ties", "Ties per resident in the small-world network (Watts & Strogatz 1998).",
-        lo=0, hi=100,
-    )
-    network_rewire: float = param(
-        0.1, "-", "Share of ties rewired to anyone in the city (mostly local ties).", lo=0, hi=1
-    )
-    experience: bool = param(True, "-", "Response experiences change victims' views.")
-    experience_rate: float = param(
-        0.3, "-", "Step towards 1 (or 0) of a fully good (bad) experience (assumption).", lo=0,
-        hi=1,
-    )
-    negativity: float = param(
-        5.0, "-", "Weight of a bad experience relative to a good one (Skogan 2006: 4-14).", lo=1,
-        hi=20,
-    )
-    trust_rate_ratio: float = param(
-        0.5, "-", "Trust moves at this fraction of the satisfaction rate (assumption).", lo=0,
-        hi=1,
-    )
-    word_of_mouth: float = param(
-        0.2, "-", "Attenuation of an experience passed to network neighbours (assumption).",
-        lo=0, hi=1,
-    )
-    response_weight: float = param(
-        0.6, "-", "Weight of response time vs expectation in the experience score "
-        "(Percy 1980; KC RTA).", lo=0, hi=1,
-    )
-    clearance_weight: float = param(
-        0.2, "-", "Weight of the case being cleared in the experience score.", lo=0, hi=1
-    )
-    conduct_weight: float = param(
-        0.2, "-", "Weight of officer conduct (skill, familiarity): procedural justice "
-        "(Tyler & Fagan 2008).", lo=0, hi=1,
-    )
-    presence: bool = param(True, "-", "Visible patrol lifts satisfaction of those who see it.")
-    presence_gain: float = param(
-        0.004, "1/d", "Daily satisfaction gain at saturating presence (assumption; small, "
-        "Gill et al. 2014).", lo=0, hi=1,
-    )
-    presence_half_hours: float = param(
-        2.0, "officer-h/d", "Presence scale: 1-e^-1 of the effect at this many hours a day.",
-        lo=1e-6, hi=10_000,
-    )
-    vehicle_visibility: float = param(
-        0.3, "-", "Visibility of a patrol car relative to an officer on foot (assumption).",
-        lo=0, hi=1,
-    )
-    contact: bool = param(True, "-", "Community officers make household contacts.")
-    contacts_per_hour: float = param(
-        3.0, "1/h", "Household contacts per foot-patrol hour of a community officer "
-        "(assumption; household visits).", lo=0, hi=60,
-    )
-    contact_familiarity_gain: float = param(
-        0.3, "-", "Familiarity step towards 1 per contact (assumption).", lo=0, hi=1
-    )
-    contact_trust_gain: float = param(
-        0.02, "-", "Trust and satisfaction step per contact (procedural justice; assumption).",
-        lo=0, hi=1,
-    )
-    familiarity_decay_per_day: float = param(
-        1 / 180, "1/d", "Familiarity fades over ~6 months without contact (assumption).", lo=0,
-        hi=1,
-    )
-    drift_per_day: float = param(
-        1 / 365, "1/d", "Relaxation of satisfaction and trust towards baseline (assumption).",
-        lo=0, hi=1,
-    )
-    reporting_trust_elasticity: float = param(
-        1.0, "-", "Relative change in reporting per unit of trust above baseline "
-        "(procedural justice -> cooperation; Tyler & Fagan 2008).", lo=0, hi=10,
-    )
-    cooperation_effect: float = param(
-        2.0, "logit", "Clearance log-odds per unit of community cooperation above baseline "
-        "(witnesses naming suspects; Blanes i Vidal & Kirchmaier 2018).", lo=0, hi=10,
-    )
-    cooperation_familiarity_weight: float = param(
-        0.5, "-", "Weight of familiarity (vs trust) in cooperation.", lo=0, hi=1
-    )
-    deterrence: bool = param(True, "-", "Police presence lowers the local incident rate.")
-    deterrence_max: float = param(
-        0.25, "-", "Largest reduction of a cell's rate by presence (Ratcliffe 2011: -23%).",
-        lo=0, hi=1,
-    )
-    deterrence_half_hours: float = param(
-        1.0, "officer-h/d", "Presence giving 1-e^-1 of the maximum effect (Koper 1995: 10-15 "
-        "min visits every 2 h).", lo=1e-6, hi=10_000,
-    )
-    near_repeat: bool = param(True, "-", "An incident raises near-term risk nearby.")
-    near_repeat_eta: float = param(
-        0.2, "-", "Expected follow-on incidents per incident (Hawkes branching ratio; "
-        "Mohler 2011, assumption 0.2-0.5).", lo=0, hi=0.95,
-    )
-    near_repeat_days: float = param(
-        14.0, "d", "Mean delay of follow-on incidents (Johnson & Bowers 2004: 1-4 weeks).",
-        lo=0.1, hi=3_650,
-    )
-    near_repeat_radius_cells: float = param(
-        1.5, "cells", "Spatial spread of follow-on risk (~200 m; Johnson & Bowers 2004).",
-        lo=0, hi=50,
-    )
-    skill_gain_per_case: float = param(
-        0.002, "-", "Skill step towards 1 per case handled (learning; assumption).", lo=0, hi=1
-    )
-    officer_familiarity_days: float = param(
-        180.0, "d", "Time for a community officer to know the community (1-e^-1).",
-        lo=1e-6, hi=36_500,
-    )
-
-
-@dataclass(frozen=True)
-class StrategyConfig:
-    """Which sinking strategy organises the force, and its parameters."""
-
-    name: str = param("centralized", "-", "Registered strategy name (see `grassroots scenarios`).")
-    sink_fraction: float = param(
-        0.5, "-", "Share of HQ officers moved down (MPS 2022: stations >= 40% of the force).",
-        lo=0, hi=1,
-    )
-    sink_per_quarter: float = param(
-        0.0, "-", "Gradual sinking: share of HQ officers moved per quarter; 0 = all at once.",
-        lo=0, hi=1,
-    )
-    community_share: float = param(
-        0.4, "-", "Share of station officers posted to communities or grids (MPS 2022: "
-        "community officers >= 40% of station police).", lo=0, hi=1,
-    )
-    sink_civilians: bool = param(
-        True, "-", "Head-count sinking moves HQ civilians too (who add no response capacity); "
-        "false sinks sworn officers only (right person, right post).",
-    )
-    equipment_follows: bool = param(
-        True, "-", "Vehicles follow officers down (resource tilt); false: sunk officers walk."
-    )
-    tech: bool = param(False, "-", "Add the smart-policing layer to any strategy.")
-    tech_hops: int = param(0, "-", "Relay hops with the platform: direct dispatch (Zhuhai).",
-                           lo=0, hi=10)
-    tech_handling_factor: float = param(
-        0.6, "-", "Call handling time with the platform relative to without (assumption).",
-        lo=0, hi=1,
-    )
-    tech_clearance_bonus: float = param(
-        0.3, "logit", "Clearance log-odds from data sharing (assumption).", lo=0, hi=5
-    )
-    patrol_focus: float = param(
-        1.0, "-", "Predictive patrol: patrol weight proportional to risk^focus (hot-spot "
-        "policing, Braga et al. 2019).", lo=0, hi=5,
-    )
-    grid_households: float = param(
-        300.0, "households", "Households per grid (Yangjiang scheme: 150-500).", lo=1, hi=1_000_000,
-    )
-    household_size: float = param(2.8, "persons", "Persons per household (census).", lo=0.1, hi=20)
-    grid_fallback: bool = param(
-        True, "-", "Routine calls go to other units when the grid officer is busy."
-    )
-    eval_period_days: int = param(
-        QUARTER_DAYS, "d", "Adaptive: evaluate every quarter (the essay's regular evaluation).",
-        lo=1, hi=36_500,
-    )
-    adaptive_max_moves: int = param(
-        4, "officers", "Adaptive: most officers re-posted per evaluation.", lo=0, hi=100_000,
-    )
-    rotation_days: int = param(0, "d", "Rotation (轮岗) period; 0 = no rotation.", lo=0, hi=36_500)
-    rotation_share: float = param(
-        0.25, "-", "Share of community officers rotated each period.", lo=0, hi=1
     )
 
 
@@ -572,13 +157,15 @@ class Scenario:
     police: PoliceConfig = section(PoliceConfig)
     incidents: IncidentConfig = section(IncidentConfig)
     dispatch: DispatchConfig = section(DispatchConfig)
+    hazard: HazardConfig = section(HazardConfig)
     residents: ResidentsConfig = section(ResidentsConfig)
-    strategy: StrategyConfig = section(StrategyConfig)
+    outcomes: OutcomesConfig = section(OutcomesConfig)
+    strategy: StrategyConfig = section(default_strategy_config)
     data: DataConfig = section(DataConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the scenario as nested plain dicts (TOML-ready)."""
-        return dataclasses.asdict(self)
+        """Return the scenario as nested plain dicts (TOML-ready: lists, not tuples)."""
+        return _plain(dataclasses.asdict(self))
 
     def to_toml(self) -> str:
         """Return the fully resolved scenario as TOML text, loadable as is."""
@@ -603,9 +190,33 @@ class Scenario:
         return iter_params(self)
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def moved_to(key: str) -> str | None:
+    """Where an old key (or an old section prefix of it) lives now, or None."""
+    for old, new in MOVED.items():
+        if key == old or key.startswith(old + "."):
+            return new + key[len(old):]
+    return None
+
+
+def _moved_error(key: str) -> ScenarioError | None:
+    new = moved_to(key)
+    return None if new is None else ScenarioError(f"{shorten(key)}: moved to {shorten(new)}")
+
+
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     if not key.isprintable() or " " in key:
         raise ScenarioError(f"{echo(key)}: not a parameter name")
+    moved = _moved_error(key)
+    if moved is not None:
+        raise moved
     parts = key.split(".")
     node = data
     for i, part in enumerate(parts[:-1]):
@@ -620,6 +231,10 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 
 def _check_value(name: str, value: Any, default: Any, info: Any) -> Any:
     """Validate one leaf value against its declared type and bounds; return it coerced."""
+    if isinstance(default, tuple):
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ScenarioError(f"{name}: expected a list of text, got {echo(value)}")
+        return tuple(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ScenarioError(f"{name}: expected true or false, got {echo(value)}")
@@ -656,8 +271,11 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
                             f"got {echo(data)}")
     defaults = cls()
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields), key=str)
     if unknown:
+        moved = _moved_error(prefix + str(unknown[0]))
+        if moved is not None:
+            raise moved
         what = "unknown key" if prefix else "unknown section"
         raise ScenarioError(f"{shorten(prefix + str(unknown[0]))}: {what}")
     kwargs: dict[str, Any] = {}
@@ -667,9 +285,27 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         if is_section(f):
             kwargs[name] = _build(type(default), _merge(dataclasses.asdict(default), value,
                                                         f"{prefix}{name}"), f"{prefix}{name}.")
+        elif (item := sections_type(f)) is not None:
+            kwargs[name] = _build_keyed(item, default, value, f"{prefix}{name}")
         else:
             kwargs[name] = _check_value(f"{prefix}{name}", value, default, info_of(f))
+    compose = getattr(cls, "compose", None)
+    if compose is not None:
+        kwargs = compose(kwargs, data, prefix)
     return cls(**kwargs)
+
+
+def _build_keyed(item: type, defaults: dict[str, Any], data: Any, name: str) -> dict[str, Any]:
+    """A table of named sections: each given one merged over its default (or the type's)."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{name}: expected a table, got {echo(data)}")
+    out = dict(defaults)
+    for key, value in data.items():
+        base = defaults.get(key)
+        base_dict = dataclasses.asdict(base if base is not None else item())
+        out[str(key)] = _build(item, _merge(base_dict, value, f"{name}.{shorten(key)}"),
+                               f"{name}.{shorten(key)}.")
+    return out
 
 
 def _merge(base: dict[str, Any], update: Any, name: str) -> dict[str, Any]:
@@ -688,10 +324,12 @@ def _check_consistency(s: Scenario) -> None:
             f"police.share_hq: tier shares must add up to 1 "
             f"(hq + station + community = {total:g})"
         )
-    mix = sum(s.incidents.priority(k).share for k in PRIORITIES)
+    mix = sum(c.share for c in s.incidents.classes.values())
     if abs(mix - 1.0) > 1e-6:
+        first = s.incidents.names[0]
         raise ScenarioError(
-            f"incidents.emergency.share: priority shares must add up to 1 (sum = {mix:g})"
+            f"incidents.classes.{first}.share: the classes' shares must add up to 1 "
+            f"(sum = {mix:g})"
         )
     c = s.city
     if c.community_cells > max(c.width, c.height):

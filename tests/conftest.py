@@ -65,7 +65,7 @@ def make_model(scenario: Scenario, seed: int = 7, days: int | None = None) -> Po
 
 def all_priorities(**values: Any) -> dict[str, Any]:
     """The same per-priority setting for every priority, e.g. ``report_prob=1.0``."""
-    return {f"incidents.{p}.{k}": v for p in PRIORITIES for k, v in values.items()}
+    return {f"incidents.classes.{p}.{k}": v for p in PRIORITIES for k, v in values.items()}
 
 
 def free_everybody(model: PoliceModel) -> None:
@@ -73,7 +73,7 @@ def free_everybody(model: PoliceModel) -> None:
     f = model.force
     f.on_duty[:] = True
     f.set_states(np.arange(f.n), int(OfficerState.IDLE), model.now)
-    model.place(np.arange(f.n), f.post_cell.copy())
+    model.force.place(np.arange(f.n), f.post_cell.copy())
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ def test_running_in_pieces_equals_running_at_once():
 # -- common random numbers -------------------------------------------------------------------
 
 
-NO_FEEDBACK = {"residents.deterrence": False}
+NO_FEEDBACK = {"hazard.deterrence": False}
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,8 @@ from sim.scenario import Scenario
 
 QUIET = {
     "incidents.rate_per_1000_day": 0.0,
-    "residents.near_repeat": False,
-    "residents.deterrence": False,
+    "hazard.near_repeat": False,
+    "hazard.deterrence": False,
 }
 
 
@@ -41,7 +41,7 @@ def quiet_model(n_officers: int = 4, **overrides):
 
 
 def put(model, officer: int, x: int, y: int) -> None:
-    model.place(np.array([officer]), np.array([model.layout.cell_index(x, y)]))
+    model.force.place(np.array([officer]), np.array([model.layout.cell_index(x, y)]))
 
 
 # -- the nearest available eligible officer ------------------------------------------------------
@@ -399,7 +399,7 @@ def test_auxiliaries_and_off_duty_officers_are_never_dispatched(default_run):
     att = res.incidents.dropna(subset=["t_dispatch"])
     idx = att["officer_id"].map(index_of).to_numpy()
     sworn_only = [p for p in ("emergency", "urgent", "routine")
-                  if getattr(m.config.incidents, p).sworn_only]
+                  if m.config.incidents.classes[p].sworn_only]
     restricted = att["priority"].isin(sworn_only).to_numpy()
     assert (~f.sworn[idx]).any()  # there are auxiliaries, and they work
     assert f.sworn[idx[restricted]].all()
@@ -407,7 +407,7 @@ def test_auxiliaries_and_off_duty_officers_are_never_dispatched(default_run):
     t = att["t_dispatch"].to_numpy()
     inside = (t % 60) > 1e-6
     hours = (t[inside] // 60).astype(int)
-    duty = np.array([m.on_duty_now(h)[i] for h, i in zip(hours, idx[inside], strict=True)])
+    duty = np.array([m.force.on_duty_at(h)[i] for h, i in zip(hours, idx[inside], strict=True)])
     assert duty.all()
 
 
@@ -431,7 +431,7 @@ def test_rotating_shifts_with_a_rest_group():
     groups = m.force.group
     counts = np.bincount(groups, minlength=4)
     assert counts.max() - counts.min() <= 1  # balanced groups
-    duty = np.array([m.on_duty_now(h) for h in range(24 * 4)])  # hours x officers
+    duty = np.array([m.force.on_duty_at(h) for h in range(24 * 4)])  # hours x officers
     # Every officer works three 8-hour shifts in four days (about 42 h a week).
     assert (duty.sum(axis=0) == 24).all()
     # Each hour exactly one group is on duty, and shifts are 8 contiguous hours.

@@ -62,8 +62,8 @@ def mmc_scenario(c: int, rho: float, service_min: float, population: int = 10_00
     values = {
         "city.width": 4, "city.height": 4, "city.community_cells": 2,
         "city.precincts_x": 1, "city.precincts_y": 1, "city.population": population,
-        "residents.agents": 0, "residents.deterrence": False, "residents.near_repeat": False,
-        "residents.reporting_trust_elasticity": 0.0,
+        "residents.agents": 0, "hazard.deterrence": False, "hazard.near_repeat": False,
+        "outcomes.reporting_trust_elasticity": 0.0,
         "incidents.rate_per_1000_day": calls_per_day / population * 1000.0,
         "incidents.daily_amplitude": 0.0,
         "incidents.on_scene_distribution": "exponential",
@@ -157,7 +157,7 @@ def test_probability_of_waiting_matches_erlang_c(mmc_run):
 def test_waits_by_priority_match_cobham(mmc_run):
     c, rho, service, _days, res = mmc_run
     waits, served = waits_after_warmup(res)
-    shares = np.array([getattr(res.scenario.incidents, p).share for p in PRIORITIES])
+    shares = np.array([res.scenario.incidents.classes[p].share for p in PRIORITIES])
     sigma = np.concatenate([[0.0], np.cumsum(shares * rho)])
     base = erlang_c(c, c * rho) * service / c
     prio = served["priority"].astype(str).to_numpy()

@@ -129,7 +129,7 @@ def test_hot_spots_are_re_ranked_without_reposting(plugin):
     # The patrol CDF still draws only from each hot-spot area.
     rng = np.random.default_rng(0)
     for p, cells in enumerate(after):
-        draws = model.patrol_cells(np.full(500, strat.first_area + p), rng.random(500))
+        draws = model.patrol.draw(np.full(500, strat.first_area + p), rng.random(500))
         assert np.isin(draws, cells).all()
 
 

@@ -51,6 +51,13 @@ def add_row(model, *, priority: Priority, t_report: float, t_arrive: float, clea
     return int(rows[0])
 
 
+def live_day(residents, presence: np.ndarray, contacts: np.ndarray) -> None:
+    """One day of the residents with the given presence and contacts due."""
+    residents.presence[:] = presence
+    residents.contacts_due[:] = contacts
+    residents.daily()
+
+
 def neighbours(residents, i: int) -> np.ndarray:
     net = residents.network
     return net.indices[net.indptr[i]:net.indptr[i + 1]]
@@ -59,7 +66,7 @@ def neighbours(residents, i: int) -> np.ndarray:
 # -- response experience ---------------------------------------------------------------------
 def test_experience_score_falls_with_response_time():
     m = tiny_model()
-    expected = m.config.incidents.urgent.expected_response_min
+    expected = m.config.incidents.classes["urgent"].expected_response_min
     scores = []
     for rt in (0.25, 0.5, 1.0, 2.0, 4.0):  # multiples of the expectation
         row = add_row(m, priority=Priority.URGENT, t_report=10.0,
@@ -70,7 +77,7 @@ def test_experience_score_falls_with_response_time():
     # Exactly on time the response term is zero: the score is clearance + conduct only.
     res = m.config.residents
     total = res.response_weight + res.clearance_weight + res.conduct_weight
-    conduct = m.force.skill[0] + m.officer_familiarity(0, int(m.log.get("community", 0)))
+    conduct = m.force.skill[0] + m.force.familiarity(0, int(m.log.get("community", 0)), m.now)
     on_time = (res.clearance_weight + res.conduct_weight * (conduct - 1)) / total
     assert scores[2] == pytest.approx(on_time)
 
@@ -80,7 +87,7 @@ def test_slow_response_hurts_more_than_fast_helps():
     raises it, for the same resident starting at the same satisfaction."""
     m = tiny_model(**{"residents.word_of_mouth": 0.0})
     r = m.residents
-    expected = m.config.incidents.urgent.expected_response_min
+    expected = m.config.incidents.classes["urgent"].expected_response_min
     fast = add_row(m, priority=Priority.URGENT, t_report=0.0, t_arrive=expected / 4,
                    cleared=True)
     slow = add_row(m, priority=Priority.URGENT, t_report=0.0, t_arrive=expected * 4,
@@ -213,7 +220,7 @@ def test_higher_trust_raises_reporting_probability():
 
 
 def test_reporting_independent_of_trust_when_elasticity_zero():
-    m = tiny_model(**{"residents.reporting_trust_elasticity": 0.0})
+    m = tiny_model(**{"outcomes.reporting_trust_elasticity": 0.0})
     r = m.residents
     r.trust[[0, 1, 2]] = [0.0, 0.5, 1.0]
     for prio in range(3):
@@ -223,7 +230,7 @@ def test_reporting_independent_of_trust_when_elasticity_zero():
 
 
 def test_reporting_probability_is_clipped():
-    m = tiny_model(**{"residents.reporting_trust_elasticity": 10.0})
+    m = tiny_model(**{"outcomes.reporting_trust_elasticity": 10.0})
     r = m.residents
     r.trust[[0, 1]] = [0.0, 1.0]
     p = m.outcomes.reporting_probability(np.array([0, 0]), np.array([0, 1]))
@@ -238,7 +245,7 @@ def test_presence_lifts_only_residents_of_patrolled_cells():
     presence = np.zeros(m.layout.n_cells)
     presence[cell] = 3.0
     sat0 = r.satisfaction.copy()
-    r.daily(presence, np.zeros(m.layout.n_communities))
+    live_day(r, presence, np.zeros(m.layout.n_communities))
     here = r.home == cell
     assert np.all(r.satisfaction[here] > sat0[here])
     np.testing.assert_array_equal(r.satisfaction[~here], sat0[~here])
@@ -253,7 +260,7 @@ def test_presence_switched_off_has_no_effect():
                       "residents.presence": False})
     r = m.residents
     sat0 = r.satisfaction.copy()
-    r.daily(np.full(m.layout.n_cells, 50.0), np.zeros(m.layout.n_communities))
+    live_day(r, np.full(m.layout.n_cells, 50.0), np.zeros(m.layout.n_communities))
     np.testing.assert_array_equal(r.satisfaction, sat0)
 
 
@@ -264,7 +271,7 @@ def test_familiarity_rises_with_contacts_and_decays_without():
     contacts = np.zeros(m.layout.n_communities)
     contacts[0] = 40.0
     for _ in range(5):
-        r.daily(np.zeros(m.layout.n_cells), contacts)
+        live_day(r, np.zeros(m.layout.n_cells), contacts)
     in0 = r.community == 0
     assert r.familiarity[in0].mean() > 0.3
     assert np.all(r.familiarity[~in0] == 0) and np.all(r.contacts[~in0] == 0)
@@ -274,7 +281,7 @@ def test_familiarity_rises_with_contacts_and_decays_without():
     fam = r.familiarity.copy()
     quiet = np.zeros(m.layout.n_communities)
     for _ in range(30):
-        r.daily(np.zeros(m.layout.n_cells), quiet)
+        live_day(r, np.zeros(m.layout.n_cells), quiet)
     np.testing.assert_allclose(r.familiarity, fam * np.exp(-30 * cfg.familiarity_decay_per_day))
     assert r.familiarity[in0].mean() < fam[in0].mean()
 
@@ -282,7 +289,7 @@ def test_familiarity_rises_with_contacts_and_decays_without():
 def test_contact_switched_off_gives_no_familiarity():
     m = tiny_model(**{"residents.contact": False})
     r = m.residents
-    r.daily(np.zeros(m.layout.n_cells), np.full(m.layout.n_communities, 100.0))
+    live_day(r, np.zeros(m.layout.n_cells), np.full(m.layout.n_communities, 100.0))
     assert np.all(r.familiarity == 0) and np.all(r.contacts == 0)
 
 
@@ -295,7 +302,7 @@ def test_drift_pulls_views_back_to_baseline():
     r.trust[:] = 0.0
     gaps = []
     for _ in range(40):
-        r.daily(np.zeros(m.layout.n_cells), np.zeros(m.layout.n_communities))
+        live_day(r, np.zeros(m.layout.n_cells), np.zeros(m.layout.n_communities))
         gaps.append((r.satisfaction.mean() - cfg.satisfaction_init,
                      cfg.trust_init - r.trust.mean()))
     gaps = np.array(gaps)
@@ -307,14 +314,14 @@ def test_drift_pulls_views_back_to_baseline():
 
 # -- deterrence and near-repeat --------------------------------------------------------------
 def test_deterrence_off_is_none():
-    m = tiny_model(**{"residents.deterrence": False})
+    m = tiny_model(**{"hazard.deterrence": False})
     m.presence[:] = 10.0
     assert m.hazard.deterrence(m.presence) is None
 
 
 def test_deterrence_only_where_presence():
     m = tiny_model()
-    cfg = m.config.residents
+    cfg = m.config.hazard
     m.presence[:] = 0.0
     m.presence[[2, 7]] = [0.5, 6.0]
     d = m.hazard.deterrence(m.presence)
@@ -331,8 +338,8 @@ def test_deterrence_lowers_the_incident_rate_where_patrolled():
     with deterrence on than with it off (same incident stream otherwise)."""
     counts = {}
     for on in (True, False):
-        m = tiny_model(seed=11, **{"residents.deterrence": on, "residents.deterrence_max": 0.9,
-                                   "residents.near_repeat": False})
+        m = tiny_model(seed=11, **{"hazard.deterrence": on, "hazard.deterrence_max": 0.9,
+                                   "hazard.near_repeat": False})
         m.presence[:] = 0.0
         hot = np.argsort(-m.layout.risk)[:3]
         m.presence[hot] = 20.0
@@ -345,7 +352,7 @@ def test_deterrence_lowers_the_incident_rate_where_patrolled():
 
 
 def test_near_repeat_off_is_none():
-    m = tiny_model(**{"residents.near_repeat": False})
+    m = tiny_model(**{"hazard.near_repeat": False})
     assert m.hazard.near_repeat(np.array([3, 3, 4])) is None
 
 
@@ -353,7 +360,7 @@ def test_near_repeat_raises_risk_near_more_than_far():
     m = make_model(tiny_scenario({"city.width": 10, "city.height": 10,
                                   "city.community_cells": 5, "residents.agents": 50}))
     lay = m.layout
-    cfg = m.config.residents
+    cfg = m.config.hazard
     m.hazard.excitation[:] = 0.0
     x, y = 2, 2
     c = x * lay.height + y
@@ -378,8 +385,8 @@ def test_near_repeat_raises_next_day_counts_near_incidents():
     """Statistically: after a burst of incidents in one cell, the next day's draws are more
     frequent in that neighbourhood than without near-repeat."""
     scen = tiny_scenario({"city.width": 10, "city.height": 10, "city.community_cells": 5,
-                          "residents.agents": 50, "residents.near_repeat_eta": 0.5,
-                          "residents.deterrence": False})
+                          "residents.agents": 50, "hazard.near_repeat_eta": 0.5,
+                          "hazard.deterrence": False})
     m = make_model(scen)
     lay = m.layout
     c = 2 * lay.height + 2
@@ -458,7 +465,7 @@ def test_dark_figure_shrinks_as_trust_grows():
     Reporting is anchored at ``trust_init`` (``p = p0 (1 + e (trust - trust_init))``), so what
     matters is trust relative to the baseline, not the baseline itself.
     """
-    base = {"residents.deterrence": False, "residents.near_repeat": False}
+    base = {"hazard.deterrence": False, "hazard.near_repeat": False}
     dark = []
     for seed in SEEDS:
         pair = []
@@ -485,8 +492,8 @@ def test_trust_regresses_on_reporting_across_communities():
     (each seed's values centred)."""
     trust, rate = [], []
     for seed in SEEDS[:6]:
-        model = build_model(small(**{"residents.deterrence": False,
-                                     "residents.near_repeat": False}), seed=seed, days=30)
+        model = build_model(small(**{"hazard.deterrence": False,
+                                     "hazard.near_repeat": False}), seed=seed, days=30)
         r = model.residents
         # Heterogeneous trust by community, fixed over the run (drift off).
         shift = np.linspace(-0.3, 0.3, r.n_communities)[

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.params import info_of, is_section
+from sim.params import info_of, is_section, sections_type
 from sim.scenario import (
     PRIORITIES,
     Scenario,
@@ -76,6 +76,8 @@ def _leaf_fields(cls: type, prefix: str = ""):
     for f in dataclasses.fields(cls):
         if is_section(f):
             yield from _leaf_fields(type(f.default_factory()), f"{prefix}{f.name}.")
+        elif sections_type(f) is not None:
+            yield from _leaf_fields(sections_type(f), f"{prefix}{f.name}.*.")
         else:
             yield f"{prefix}{f.name}", f
 
@@ -130,7 +132,8 @@ def test_default_shares_add_up():
         ({"police.auxiliary_share": 1.5}, "police.auxiliary_share"),
         ({"police.auxiliary_share": -0.1}, "police.auxiliary_share"),
         ({"city.hotspot_cell_share": 2.0}, "city.hotspot_cell_share"),
-        ({"incidents.emergency.report_prob": 1.01}, "incidents.emergency.report_prob"),
+        ({"incidents.classes.emergency.report_prob": 1.01},
+         "incidents.classes.emergency.report_prob"),
         ({"police.turnout_min": "fast"}, "police.turnout_min"),
         ({"police.turnout_min": True}, "police.turnout_min"),
         ({"police.turnout_min": float("nan")}, "police.turnout_min"),
@@ -140,10 +143,10 @@ def test_default_shares_add_up():
         ({"incidents.on_scene_distribution": "gamma"}, "incidents.on_scene_distribution"),
         ({"police.share_hq": 0.9}, "police.share_hq"),
         ({"police.share_hq": 0.2, "police.share_station": 0.2}, "police.share_hq"),
-        ({"incidents.routine.share": 0.5}, "incidents.emergency.share"),
+        ({"incidents.classes.routine.share": 0.5}, "incidents.classes.emergency.share"),
         ({"city.community_cells": 100}, "city.community_cells"),
         ({"police": 3}, "police"),
-        ({"incidents.urgent": 3}, "incidents.urgent"),
+        ({"incidents.classes.urgent": 3}, "incidents.classes.urgent"),
     ],
 )
 def test_invalid_values_raise_naming_the_field(overrides, field):
@@ -184,15 +187,16 @@ def test_bounds_are_inclusive():
         ("[police]\nofficers = \"many\"\n", "police.officers"),
         ("[police]\nofficers = true\n", "police.officers"),
         ("[police]\nofficers = -4\n", "police.officers"),
-        ("[incidents.emergency]\nshare = 0.5\n", "incidents.emergency.share"),
-        ("[incidents.emergency]\nreport_prob = 2.0\n", "incidents.emergency.report_prob"),
+        ("[incidents.classes.emergency]\nshare = 0.5\n", "incidents.classes.emergency.share"),
+        ("[incidents.classes.emergency]\nreport_prob = 2.0\n",
+         "incidents.classes.emergency.report_prob"),
         ("[incidents]\nemergency = 1\n", "incidents.emergency"),
         ("police = 3\n", "police"),
         ("[police]\nshare_hq = 1.0\nshare_station = 0.5\n", "police.share_hq"),
         ("[city]\ncell_size_m = inf\n", "city.cell_size_m"),
         ("[police]\nofficers = [1]\n", "police.officers"),
         ("[run]\nseed = 1979-05-27\n", "run.seed"),
-        ("[incidents.emergency]\nfoo = 1\n", "incidents.emergency.foo"),
+        ("[incidents.classes.emergency]\nfoo = 1\n", "incidents.classes.emergency.foo"),
         ("[[police]]\nofficers = 1\n", "police"),
         ("x = 1\n", "x"),
     ],
@@ -255,13 +259,13 @@ def test_overrides_of_a_loaded_file_are_validated(tmp_path):
 
 def test_missing_keys_keep_their_defaults(tmp_path):
     path = tmp_path / "partial.toml"
-    path.write_text("[incidents.routine]\non_scene_mean_min = 12.5\n")
+    path.write_text("[incidents.classes.routine]\non_scene_mean_min = 12.5\n")
     sc = load_scenario(path)
-    assert sc.incidents.routine.on_scene_mean_min == 12.5
+    assert sc.incidents.classes["routine"].on_scene_mean_min == 12.5
     # The rest of the routine section (and of everything else) is the default.
     default = Scenario()
-    assert sc.incidents.routine.share == default.incidents.routine.share
-    assert sc.incidents.emergency == default.incidents.emergency
+    assert sc.incidents.classes["routine"].share == default.incidents.classes["routine"].share
+    assert sc.incidents.classes["emergency"] == default.incidents.classes["emergency"]
     assert sc.police == default.police
 
 
@@ -289,7 +293,7 @@ def test_with_overrides_returns_a_new_scenario():
         ('run.name="two words"', "run.name", "two words"),
         ("strategy.name=community", "strategy.name", "community"),
         ("run.description=a = b", "run.description", "a = b"),
-        ("incidents.emergency.share=0.2", "incidents.emergency.share", 0.2),
+        ("incidents.classes.emergency.share=0.2", "incidents.classes.emergency.share", 0.2),
     ],
 )
 def test_parse_override(text, key, value):
@@ -308,11 +312,11 @@ def test_parse_override_rejects_malformed(text):
 
 def test_string_overrides_end_to_end():
     sc = load_scenario(None, ["police.officers=7", "dispatch.travel=false",
-                              "run.name=my_run", "incidents.routine.sworn_only=true"])
+                              "run.name=my_run", "incidents.classes.routine.sworn_only=true"])
     assert sc.police.officers == 7
     assert sc.dispatch.travel is False
     assert sc.run.name == "my_run"
-    assert sc.incidents.routine.sworn_only is True
+    assert sc.incidents.classes["routine"].sworn_only is True
 
 
 # -- TOML round trip -----------------------------------------------------------------------------
@@ -323,7 +327,8 @@ def test_string_overrides_end_to_end():
     [
         {},
         {"police.officers": 7, "dispatch.travel": False, "city.cell_size_m": 100.0,
-         "run.description": 'quotes " and \\ and 警力下沉', "incidents.routine.sworn_only": True,
+         "run.description": 'quotes " and \\ and 警力下沉',
+         "incidents.classes.routine.sworn_only": True,
          "incidents.on_scene_distribution": "exponential"},
     ],
     ids=["defaults", "changed"],
@@ -346,7 +351,7 @@ def test_to_toml_is_fully_resolved():
         node = data
         for part in name.split("."):
             node = node[part]
-        assert node == value, name
+        assert node == (list(value) if isinstance(value, tuple) else value), name
 
 
 def test_preset_round_trips_through_toml(tmp_path):

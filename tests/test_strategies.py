@@ -224,7 +224,7 @@ def test_chain_delay_matches_hops_and_handling(name, tech, hops):
 
 
 # -- common random numbers -------------------------------------------------------------------
-PAIRED = {"residents.deterrence": False, "residents.near_repeat": False}
+PAIRED = {"hazard.deterrence": False, "hazard.near_repeat": False}
 
 
 @pytest.mark.parametrize("elasticity", [0.0, 1.0])
@@ -233,7 +233,7 @@ def test_strategies_see_the_same_incident_stream(elasticity):
     tables = {}
     for name in BUILTINS:
         sc = scenario(**PAIRED, **{"strategy.name": name,
-                                   "residents.reporting_trust_elasticity": elasticity})
+                                   "outcomes.reporting_trust_elasticity": elasticity})
         tables[name] = run(sc, seed=9, days=20).incidents
     ref = tables["centralized"]
     assert len(ref) > 500
@@ -253,7 +253,7 @@ def test_strategies_see_the_same_incident_stream(elasticity):
 # -- grid dispatch ---------------------------------------------------------------------------
 def grid_model(**overrides):
     values = {**PLAIN_DISPATCH, "incidents.rate_per_1000_day": 0.0,
-              "residents.near_repeat": False, "residents.deterrence": False,
+              "hazard.near_repeat": False, "hazard.deterrence": False,
               "police.officers": 12, "strategy.name": "grid"}
     values.update({k.replace("__", "."): v for k, v in overrides.items()})
     model = make_model(tiny_scenario(values))

@@ -157,7 +157,7 @@ def test_design_dataframe_is_a_spec():
 # -- seeds --------------------------------------------------------------------------------
 def test_common_random_numbers_and_replay():
     spec = small(factors={"police.officers": [10, 20]}, replications=2,
-                 set={**SMALL, "residents.deterrence": False, "residents.near_repeat": False})
+                 set={**SMALL, "hazard.deterrence": False, "hazard.near_repeat": False})
     result = run_sweep(spec, workers=1)
     runs = result.runs
     assert (runs["seed"] == DEFAULT_SEED).all()

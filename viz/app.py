@@ -1,7 +1,7 @@
 """The grassroots browser app: watch, steer and compare sinking strategies.
 
 Serve it with ``grassroots viz`` (see :mod:`viz.server`) or ``solara run viz/app.py``. Each
-browser tab gets its own :class:`viz.state.Session`; no model is built when this module is
+browser tab gets its own :class:`viz.session.Session`; no model is built when this module is
 imported, only when the page is first rendered.
 
 Controls (left column) are applied by **Reset**, which rebuilds the run(s) at time 0 from the
@@ -12,10 +12,10 @@ with another strategy (so the same incident stream), simulated up to A's time an
 together with A.
 
 Nothing the browser sends can crash the page or read files: controls are checked by
-:meth:`viz.state.Controls.validate` (invalid ones give a message under the buttons, logged in
+:meth:`viz.controls.Controls.validate` (invalid ones give a message under the buttons, logged in
 one line without a traceback), failures while building or stepping a model are shown the same
 way (their traceback goes to the server log, as they are bugs), and the Results view reads
-only sweep stores below the results root (:func:`viz.state.results_root`, set by
+only sweep stores below the results root (:func:`viz.results.results_root`, set by
 ``grassroots viz --results DIR``).
 """
 
@@ -32,21 +32,21 @@ from typing import Any
 import solara
 import solara.lab
 
-from viz.components import ResultsView, SimulationView
-from viz.state import (
+from viz.components import SimulationView
+from viz.controls import (
     INPUT_ERRORS,
     LAYERS,
     STEP_CHOICES,
     Controls,
-    Session,
-    clock_text,
     controls_from_preset,
-    error_message,
     preset_names,
-    results_root,
     strategy_names,
     strategy_params,
 )
+from viz.formatting import clock_text, error_message
+from viz.results import results_root
+from viz.results_view import ResultsView
+from viz.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ only; ``0.0.0.0`` exposes the app to the network, without authentication, so use
 trusted network. The results view reads sweep stores only below the *results root*
 (``--results DIR``, by default ``results/`` of the working folder), which :func:`serve`
 resolves at start-up and hands to the app in the environment variable
-:data:`viz.state.RESULTS_ENV`; paths outside it are refused.
+:data:`viz.results.RESULTS_ENV`; paths outside it are refused.
 
 Solara's page loads its front-end assets from ``/_solara/cdn/...``, which the server proxies
 from a CDN and caches. With no network the cache must be filled beforehand from the npm
@@ -74,9 +74,9 @@ def app_environment(results: str | os.PathLike[str] | None = None,
         base: The environment to extend (this process's if None).
 
     Returns:
-        A new mapping with :data:`viz.state.RESULTS_ENV` set to the resolved root.
+        A new mapping with :data:`viz.results.RESULTS_ENV` set to the resolved root.
     """
-    from viz.state import RESULTS_ENV, results_root
+    from viz.results import RESULTS_ENV, results_root
 
     env = dict(os.environ if base is None else base)
     env[RESULTS_ENV] = str(results_root(DEFAULT_RESULTS if results is None else results))
@@ -97,7 +97,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, production: bool = True,
     Returns:
         The server's exit status (0 after Ctrl-C).
     """
-    from viz.state import RESULTS_ENV
+    from viz.results import RESULTS_ENV
 
     env = app_environment(results)
     root = Path(env[RESULTS_ENV])

@@ -14,30 +14,81 @@ The base class implements the plain organisation described by the ``[police]`` a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from agents.enums import Priority, Tier
-from sim.force import Assignment
+from agents.enums import Tier
+from agents.officers import Assignment
+from sim.params import param
 
 if TYPE_CHECKING:
     from sim.model import PoliceModel
     from sim.scenario import Scenario
 
 
+@dataclass(frozen=True)
+class StrategyConfig:
+    """Which sinking strategy organises the force, and the parameters of every strategy.
+
+    The section is composed (see :func:`sim.strategies.registry.strategy_config_class`): this
+    base holds ``name``; each strategy's ``Params`` adds its own parameters.
+    """
+
+    name: str = param("centralized", "-", "Registered strategy name (see `grassroots scenarios`).")
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        from sim.strategies.registry import rebuild_strategy_config
+
+        return rebuild_strategy_config, (dataclasses.asdict(self),)
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """A strategy without parameters of its own."""
+
+
 class Strategy:
     """Base strategy: the force as configured in ``[police]``, dispatched as in ``[dispatch]``.
 
+    A strategy declares its own parameters as a frozen dataclass of
+    :func:`sim.params.param` fields in ``Params``; the ``[strategy]`` section of every
+    scenario is composed of the parameters of all known strategies (plug-ins included), so
+    they are set, swept and documented like any other. ``self.params`` holds this strategy's
+    values.
+
     Args:
-        scenario: The scenario being run.
+        scenario: The scenario to run; ``self.scenario`` is it after :meth:`resolve`.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    Params: ClassVar[type] = NoParams
 
     def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
+        self.scenario = scenario = self.resolve(scenario)
+        section = scenario.strategy
+        self.params: Any = self.Params(**{f.name: getattr(section, f.name)
+                                          for f in dataclasses.fields(self.Params)})
+
+    @classmethod
+    def resolve(cls, scenario: Scenario) -> Scenario:
+        """The scenario as this strategy really runs it (default: unchanged).
+
+        A strategy that fixes a parameter (``smart`` turns the tech layer on) says so here, so
+        that the scenario written with a run states what was used.
+        """
+        return scenario
+
+    def look_back_days(self) -> int:
+        """Days of past incidents the strategy reads (kept in memory in long runs)."""
+        return 0
+
+    def equipment_follows(self) -> bool:
+        """Whether a sunk officer keeps the vehicle of their old tier (default yes)."""
+        return True
 
     # -- allocation -------------------------------------------------------------------------
     def tier_counts(self, n: int) -> dict[Tier, int]:
@@ -62,8 +113,8 @@ class Strategy:
         return out
 
     # -- dispatch ---------------------------------------------------------------------------
-    def chain_hops(self, priority: Priority) -> int:
-        """Relay hops between the call centre and the assigned unit."""
+    def chain_hops(self, priority: int) -> int:
+        """Relay hops between the call centre and the assigned unit, per incident class."""
         return self.scenario.dispatch.hops
 
     def handling_factor(self) -> float:

@@ -23,29 +23,109 @@ some more. Officers are never created or lost: every re-posting goes through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from agents.enums import Priority, Tier
-from sim.force import Assignment
+from agents.enums import Tier
+from agents.officers import Assignment
+from sim.params import param
 from sim.strategies.base import Strategy
 from sim.strategies.registry import register_strategy
 from sim.units import MIN_PER_DAY, QUARTER_DAYS
 
 if TYPE_CHECKING:
     from sim.model import PoliceModel
+    from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class SinkingParams:
+    """Parameters of every built-in strategy: how far to sink, the tech layer, rotation."""
+
+    sink_fraction: float = param(
+        0.5, "-", "Share of HQ officers moved down (MPS 2022: stations >= 40% of the force).",
+        lo=0, hi=1,
+    )
+    sink_per_quarter: float = param(
+        0.0, "-", "Gradual sinking: share of HQ officers moved per quarter; 0 = all at once.",
+        lo=0, hi=1,
+    )
+    community_share: float = param(
+        0.4, "-", "Share of station officers posted to communities or grids (MPS 2022: "
+        "community officers >= 40% of station police).", lo=0, hi=1,
+    )
+    sink_civilians: bool = param(
+        True, "-", "Head-count sinking moves HQ civilians too (who add no response capacity); "
+        "false sinks sworn officers only (right person, right post).",
+    )
+    equipment_follows: bool = param(
+        True, "-", "Vehicles follow officers down (resource tilt); false: sunk officers walk."
+    )
+    tech: bool = param(False, "-", "Add the smart-policing layer to any strategy.")
+    tech_hops: int = param(0, "-", "Relay hops with the platform: direct dispatch (Zhuhai).",
+                           lo=0, hi=10)
+    tech_handling_factor: float = param(
+        0.6, "-", "Call handling time with the platform relative to without (assumption).",
+        lo=0, hi=1,
+    )
+    tech_clearance_bonus: float = param(
+        0.3, "logit", "Clearance log-odds from data sharing (assumption).", lo=0, hi=5
+    )
+    patrol_focus: float = param(
+        1.0, "-", "Predictive patrol: patrol weight proportional to risk^focus (hot-spot "
+        "policing, Braga et al. 2019).", lo=0, hi=5,
+    )
+    rotation_days: int = param(0, "d", "Rotation (轮岗) period; 0 = no rotation.", lo=0, hi=36_500)
+    rotation_share: float = param(
+        0.25, "-", "Share of community officers rotated each period.", lo=0, hi=1
+    )
+
+
+
+
+
+@dataclass(frozen=True)
+class GridParams(SinkingParams):
+    """Grid management: grid size and which calls the grid's officer answers."""
+
+    grid_households: float = param(
+        300.0, "households", "Households per grid (Yangjiang scheme: 150-500).", lo=1, hi=1_000_000,
+    )
+    household_size: float = param(2.8, "persons", "Persons per household (census).", lo=0.1, hi=20)
+    grid_fallback: bool = param(
+        True, "-", "Routine calls go to other units when the grid officer is busy."
+    )
+    grid_classes: tuple[str, ...] = param(
+        ("routine",), "-", "Incident classes handled in-grid by the grid's officer; other "
+        "classes go to station vehicles (Yangjiang scheme: routine service calls).",
+    )
+
+
+@dataclass(frozen=True)
+class AdaptiveParams(SinkingParams):
+    """Adaptive re-allocation: how often to evaluate and how many officers to move."""
+
+    eval_period_days: int = param(
+        QUARTER_DAYS, "d", "Adaptive: evaluate every quarter (the essay's regular evaluation).",
+        lo=1, hi=36_500,
+    )
+    adaptive_max_moves: int = param(
+        4, "officers", "Adaptive: most officers re-posted per evaluation.", lo=0, hi=100_000,
+    )
 
 
 class Sinking(Strategy):
     """Shared machinery: configured force, optional sinking, tech layer, rotation."""
 
+    Params: ClassVar[type] = SinkingParams
     sinks_to_station = False
     local_tier: Tier | None = None  # tier posted below stations (community or grid)
 
-    def __init__(self, scenario) -> None:
+    def __init__(self, scenario: Scenario) -> None:
         super().__init__(scenario)
-        self.cfg = scenario.strategy
+        self.cfg: Any = self.params
         self.base: list[Assignment] = []
         self.hq_order: np.ndarray = np.zeros(0, dtype=np.int64)
         self.local_order: np.ndarray = np.zeros(0, dtype=np.int64)
@@ -76,12 +156,16 @@ class Sinking(Strategy):
         self.hq_order = rng.permutation(np.flatnonzero(movable))
         # Auxiliaries first for grids (the "1+1+N" grid head), then a random order.
         below = rng.permutation(len(self.base))
-        if self.local_tier is not None and isinstance(self, Grid):
+        if isinstance(self, Grid):
             below = below[np.argsort(model.force.sworn[below], kind="stable")]
         self.local_order = below
         self.prepare(model)
         self.applied_fraction = self.current_fraction(0)
         return self.target(model, self.applied_fraction)
+
+    def equipment_follows(self) -> bool:
+        """Vehicles follow sunk officers unless ``equipment_follows`` is false."""
+        return bool(self.cfg.equipment_follows)
 
     def prepare(self, model: PoliceModel) -> None:
         """Hook for strategies that need extra structure (e.g. grids) before posting."""
@@ -106,20 +190,20 @@ class Sinking(Strategy):
         return model.community_assignment(int(order[k % order.size]))
 
     # -- dispatch ---------------------------------------------------------------------------
-    def chain_hops(self, priority: Priority) -> int:
+    def chain_hops(self, priority: int) -> int:
         """Relay hops: one fewer once stations dispatch; the platform's own with tech."""
         if self.cfg.tech:
-            return self.cfg.tech_hops
+            return int(self.cfg.tech_hops)
         hops = self.scenario.dispatch.hops
         return max(hops - 1, 0) if self.sinks_to_station else hops
 
     def handling_factor(self) -> float:
         """The platform shortens call handling."""
-        return self.cfg.tech_handling_factor if self.cfg.tech else 1.0
+        return float(self.cfg.tech_handling_factor) if self.cfg.tech else 1.0
 
     def clearance_bonus(self, model: PoliceModel) -> float:
         """Data sharing adds to clearance."""
-        return self.cfg.tech_clearance_bonus if self.cfg.tech else 0.0
+        return float(self.cfg.tech_clearance_bonus) if self.cfg.tech else 0.0
 
     def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
         """Community officers answer in their community, and in their precinct by car."""
@@ -200,8 +284,19 @@ class Grid(Sinking):
 
     name = "grid"
     description = "Grids of ~grid_households households, each with a responsible officer."
+    Params = GridParams
     sinks_to_station = True
     local_tier = Tier.COMMUNITY
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__(scenario)
+        names = scenario.incidents.names
+        for name in self.cfg.grid_classes:
+            if name not in names:
+                raise ValueError(f"strategy.grid_classes: unknown incident class {name!r} "
+                                 f"(classes: {', '.join(names)})")
+        self.in_grid = np.array([n in self.cfg.grid_classes for n in names])
+        self.sworn_only = np.array([c.sworn_only for c in scenario.incidents.by_index()])
 
     def prepare(self, model: PoliceModel) -> None:
         """Cut every community into square grids of about ``grid_households`` households."""
@@ -230,15 +325,16 @@ class Grid(Sinking):
                           self.first_area + g)
 
     def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
-        """Routine calls go to the grid's officer (fallback: vehicles), others to vehicles."""
+        """In-grid classes go to the grid's officer (fallback: vehicles), others to vehicles."""
         f = model.force
         grid_officer = f.tier[candidates] == Tier.COMMUNITY
         log = model.log
-        if int(log.get("priority", row)) != Priority.ROUTINE:
+        klass = int(log.get("priority", row))
+        if not self.in_grid[klass]:
             return ~grid_officer & f.vehicle[candidates]
         own = grid_officer & (
             f.area[candidates] == self.first_area + self.grid_of_cell[log.get("cell", row)])
-        if model.priority_cfg[Priority.ROUTINE].sworn_only:
+        if self.sworn_only[klass]:
             own &= f.sworn[candidates]
         # Fallback only when the grid's officer is not among the available candidates.
         if self.cfg.grid_fallback and not own.any():
@@ -253,11 +349,10 @@ class Smart(Sinking):
     name = "smart"
     description = "Information platform: direct dispatch, predictive patrol, data sharing."
 
-    def __init__(self, scenario) -> None:
-        super().__init__(scenario)
-        import dataclasses
-
-        self.cfg = dataclasses.replace(scenario.strategy, tech=True)
+    @classmethod
+    def resolve(cls, scenario: Scenario) -> Scenario:
+        """The platform is what this strategy is: the scenario it runs has ``tech = true``."""
+        return scenario.with_overrides({"strategy.tech": True})
 
 
 @register_strategy
@@ -266,6 +361,11 @@ class Adaptive(Community):
 
     name = "adaptive"
     description = "Community sinking; every eval period officers move to the worst communities."
+    Params = AdaptiveParams
+
+    def look_back_days(self) -> int:
+        """The evaluation reads the last period's incidents."""
+        return int(self.cfg.eval_period_days)
 
     def on_day(self, model: PoliceModel, day: int) -> None:
         """Evaluate every ``eval_period_days`` and re-post towards the worst communities."""

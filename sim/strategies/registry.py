@@ -7,8 +7,9 @@ Scenario files name strategies; they never name code to import.
 
 from __future__ import annotations
 
+import dataclasses
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.params import echo
 
@@ -65,3 +66,65 @@ def make_strategy(scenario: Scenario) -> Strategy:
         raise ValueError(f"strategy.name: unknown strategy {echo(name)} "
                          f"(known: {', '.join(known)})")
     return known[name](scenario)
+
+
+def _known_in_order() -> list[type[Strategy]]:
+    """Every known strategy in registration order (built-ins as defined, then plug-ins)."""
+    _load_builtins()
+    _load_entry_points()
+    return list(_REGISTRY.values())
+
+
+def strategy_config_class() -> type:
+    """The ``[strategy]`` section's dataclass: ``name`` plus every known strategy's parameters.
+
+    Composed from the ``Params`` of every registered strategy (plug-ins included), each
+    parameter once; a parameter declared by two strategies must have the same default.
+    Recomposed only when the registry changes.
+    """
+    from sim.strategies.base import StrategyConfig
+
+    classes = _known_in_order()
+    key = tuple((c.name, c.Params) for c in classes)
+    cached = _COMPOSED.get("key")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    fields: dict[str, tuple[str, Any, dataclasses.Field]] = {}
+    for cls in classes:
+        for f in dataclasses.fields(cls.Params):
+            if f.name in fields:
+                if fields[f.name][2].default != f.default:
+                    raise ValueError(f"strategy.{f.name}: declared by {fields[f.name][0]} and "
+                                     f"{cls.name} with different defaults")
+                continue
+            if f.name == "name":
+                raise ValueError(f"strategy.name: strategy {cls.name} may not declare `name`")
+            fields[f.name] = (cls.name, f.type, f)
+    composed = dataclasses.make_dataclass(
+        "StrategyConfig",
+        [(name, ftype, dataclasses.field(default=f.default, metadata=f.metadata))
+         for name, (_, ftype, f) in fields.items()],
+        bases=(StrategyConfig,), frozen=True, module=StrategyConfig.__module__)
+    composed.__doc__ = StrategyConfig.__doc__
+    composed.__qualname__ = "StrategyConfig"
+    _COMPOSED["key"] = (key, composed)
+    return composed
+
+
+def users_of(param_name: str) -> list[str]:
+    """Names of the strategies that declare ``param_name`` (for ``grassroots show``)."""
+    return [c.name for c in _known_in_order()
+            if param_name in {f.name for f in dataclasses.fields(c.Params)}]
+
+
+def default_strategy_config() -> Any:
+    """The ``[strategy]`` section with every default (the scenario's default factory)."""
+    return strategy_config_class()()
+
+
+def rebuild_strategy_config(values: dict[str, Any]) -> Any:
+    """Re-create a ``[strategy]`` section from its values (how it is unpickled)."""
+    return strategy_config_class()(**values)
+
+
+_COMPOSED: dict[str, tuple[tuple, type]] = {}

@@ -19,10 +19,18 @@ What moves them (each a switchable mechanism of ``[residents]``):
   not an artefact of the starting values.
 
 Trust drives reporting and, with familiarity, cooperation (see :mod:`sim.outcomes`).
+
+The set owns its verbs: :meth:`Residents.see_patrol` and :meth:`Residents.meet` accumulate the
+hour's visible patrol and household contacts, :meth:`Residents.judge` scores a response,
+:meth:`Residents.experience` applies it, :meth:`Residents.daily` lives one day, and
+:meth:`Residents.forget` lets a community lose an officer it knew. Residents are stored grouped
+by community and then by home cell (the ordering invariant that :meth:`victims` and the contact
+draws rely on); their Mesa agents are views created lazily (:mod:`agents.resident`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -30,9 +38,98 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from sim.params import param
+
 if TYPE_CHECKING:
     from sim.city import CityLayout
-    from sim.scenario import ResidentsConfig
+
+
+@dataclass(frozen=True)
+class ResidentsConfig:
+    """Resident agents and the public side: satisfaction, trust, familiarity, cooperation."""
+    agents: int = param(
+        10_000, "agents", "Resident agents; each stands for population/agents persons.",
+        lo=0, hi=5_000_000,
+    )
+    satisfaction_init: float = param(
+        0.6, "-", "Baseline satisfaction (share satisfied in surveys ~0.6; assumption).", lo=0,
+        hi=1,
+    )
+    trust_init: float = param(
+        0.5, "-", "Baseline trust; reporting_trust_ref is anchored here.", lo=0, hi=1
+    )
+    init_sd: float = param(0.1, "-", "Spread of initial satisfaction and trust.", lo=0, hi=1)
+    network_k: int = param(
+        6, "ties", "Ties per resident in the small-world network (Watts & Strogatz 1998).",
+        lo=0, hi=100,
+    )
+    network_rewire: float = param(
+        0.1, "-", "Share of ties rewired to anyone in the city (mostly local ties).", lo=0, hi=1
+    )
+    experience: bool = param(True, "-", "Response experiences change victims' views.")
+    experience_rate: float = param(
+        0.3, "-", "Step towards 1 (or 0) of a fully good (bad) experience (assumption).", lo=0,
+        hi=1,
+    )
+    negativity: float = param(
+        5.0, "-", "Weight of a bad experience relative to a good one (Skogan 2006: 4-14).", lo=1,
+        hi=20,
+    )
+    trust_rate_ratio: float = param(
+        0.5, "-", "Trust moves at this fraction of the satisfaction rate (assumption).", lo=0,
+        hi=1,
+    )
+    word_of_mouth: float = param(
+        0.2, "-", "Attenuation of an experience passed to network neighbours (assumption).",
+        lo=0, hi=1,
+    )
+    response_weight: float = param(
+        0.6, "-", "Weight of response time vs expectation in the experience score "
+        "(Percy 1980; KC RTA).", lo=0, hi=1,
+    )
+    clearance_weight: float = param(
+        0.2, "-", "Weight of the case being cleared in the experience score.", lo=0, hi=1
+    )
+    conduct_weight: float = param(
+        0.2, "-", "Weight of officer conduct (skill, familiarity): procedural justice "
+        "(Tyler & Fagan 2008).", lo=0, hi=1,
+    )
+    presence: bool = param(True, "-", "Visible patrol lifts satisfaction of those who see it.")
+    presence_gain: float = param(
+        0.004, "1/d", "Daily satisfaction gain at saturating presence (assumption; small, "
+        "Gill et al. 2014).", lo=0, hi=1,
+    )
+    presence_half_hours: float = param(
+        2.0, "officer-h/d", "Presence scale: 1-e^-1 of the effect at this many hours a day.",
+        lo=1e-6, hi=10_000,
+    )
+    vehicle_visibility: float = param(
+        0.3, "-", "Visibility of a patrol car relative to an officer on foot (assumption).",
+        lo=0, hi=1,
+    )
+    contact: bool = param(True, "-", "Community officers make household contacts.")
+    contacts_per_hour: float = param(
+        3.0, "1/h", "Household contacts per foot-patrol hour of a community officer "
+        "(assumption; household visits).", lo=0, hi=60,
+    )
+    contact_familiarity_gain: float = param(
+        0.3, "-", "Familiarity step towards 1 per contact (assumption).", lo=0, hi=1
+    )
+    contact_trust_gain: float = param(
+        0.02, "-", "Trust and satisfaction step per contact (procedural justice; assumption).",
+        lo=0, hi=1,
+    )
+    familiarity_decay_per_day: float = param(
+        1 / 180, "1/d", "Familiarity fades over ~6 months without contact (assumption).", lo=0,
+        hi=1,
+    )
+    drift_per_day: float = param(
+        1 / 365, "1/d", "Relaxation of satisfaction and trust towards baseline (assumption).",
+        lo=0, hi=1,
+    )
+    cooperation_familiarity_weight: float = param(
+        0.5, "-", "Weight of familiarity (vs trust) in cooperation.", lo=0, hi=1
+    )
 
 
 class Residents:
@@ -60,6 +157,8 @@ class Residents:
         self._cell_start, self._cell_count = _first_and_count(self.home, layout.n_cells)
         self._comm_start, self._comm_count = _first_and_count(self.community,
                                                               self.n_communities)
+        self.presence = np.zeros(layout.n_cells)
+        self.contacts_due = np.zeros(self.n_communities)
 
     # -- look-ups ---------------------------------------------------------------------------
     def victims(self, cells: np.ndarray, communities: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -89,6 +188,45 @@ class Residents:
         return (1 - w) * self.by_community("trust") + w * self.by_community("familiarity")
 
     # -- mechanisms -------------------------------------------------------------------------
+    def see_patrol(self, cells: np.ndarray, on_foot: np.ndarray) -> None:
+        """An hour of patrol on ``cells``: foot patrol counts 1, a car ``vehicle_visibility``."""
+        weight = np.where(on_foot, 1.0, self.cfg.vehicle_visibility)
+        np.add.at(self.presence, cells, weight)
+
+    def meet(self, communities: np.ndarray) -> None:
+        """An hour of community officers in ``communities``: household contacts fall due."""
+        np.add.at(self.contacts_due, communities, self.cfg.contacts_per_hour)
+
+    def judge(self, rt: float, expected: float, cleared: bool, conduct: float) -> float:
+        """How a victim judges a response, in -1..1.
+
+        A weighted sum of response time against expectation (``tanh(ln(E / RT))``), whether
+        the case was cleared (+1 / -1), and the officer's conduct (skill plus familiarity with
+        the community, 0..2, mapped to -1..1).
+
+        Args:
+            rt: Response time (minutes).
+            expected: What residents expect for the incident's class (minutes).
+            cleared: Whether the case was cleared.
+            conduct: The officer's skill plus familiarity with the community.
+        """
+        cfg = self.cfg
+        timely = float(np.tanh(np.log(expected / max(rt, 1e-3))))
+        total = cfg.response_weight + cfg.clearance_weight + cfg.conduct_weight
+        if total <= 0:
+            return 0.0
+        score = (cfg.response_weight * timely + cfg.clearance_weight * (1.0 if cleared else -1.0)
+                 + cfg.conduct_weight * (conduct - 1.0))
+        return min(max(float(score / total), -1.0), 1.0)
+
+    def forget(self, community: int, stay: int) -> None:
+        """A community officer leaves ``community``; ``stay`` others remain.
+
+        Residents keep the share ``stay / (stay + 1)`` of their familiarity.
+        """
+        mask = self.community == community
+        self.familiarity[mask] *= stay / (stay + 1)
+
     def experience(self, victim: int, score: float) -> None:
         """Apply a response experience (score in -1..1) to a victim and their neighbours.
 
@@ -120,14 +258,14 @@ class Residents:
             else:
                 arr[idx] -= share * arr[idx]
 
-    def daily(self, presence: np.ndarray, contacts_by_community: np.ndarray) -> None:
+    def daily(self) -> None:
         """One day of presence, contact, decay and drift (all vectorised).
 
-        Args:
-            presence: Visibility-weighted officer-hours spent in each cell today.
-            contacts_by_community: Household contacts made by community officers per community.
+        Uses the day's visible patrol (:attr:`presence`, officer-hours per cell) and household
+        contacts due (:attr:`contacts_due`, per community); :meth:`new_day` clears them.
         """
         cfg = self.cfg
+        presence, contacts_by_community = self.presence, self.contacts_due
         if cfg.presence:
             seen = 1 - np.exp(-presence[self.home] / cfg.presence_half_hours)
             self.satisfaction += cfg.presence_gain * seen * (1 - self.satisfaction)
@@ -138,6 +276,11 @@ class Residents:
         self.trust += cfg.drift_per_day * (cfg.trust_init - self.trust)
         np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
         np.clip(self.trust, 0, 1, out=self.trust)
+
+    def new_day(self) -> None:
+        """Start a new day's presence and contact counters."""
+        self.presence[:] = 0.0
+        self.contacts_due[:] = 0.0
 
     def _contacts(self, contacts_by_community: np.ndarray) -> None:
         k = self.rng.poisson(np.maximum(contacts_by_community, 0))
@@ -156,6 +299,31 @@ class Residents:
         self.satisfaction[who] += cfg.contact_trust_gain * (1 - self.satisfaction[who])
 
     # -- outputs ----------------------------------------------------------------------------
+    def means(self) -> dict[str, float]:
+        """City means of satisfaction, trust and familiarity (empty without residents)."""
+        if self.n == 0:
+            return {}
+        return {"satisfaction_mean": float(self.satisfaction.mean()),
+                "trust_mean": float(self.trust.mean()),
+                "familiarity_mean": float(self.familiarity.mean())}
+
+    def community_columns(self) -> dict[str, np.ndarray]:
+        """Residents' means per community, for the ``communities`` table."""
+        return {"residents": np.bincount(self.community, minlength=self.n_communities),
+                "satisfaction": self.by_community("satisfaction"),
+                "trust": self.by_community("trust"),
+                "familiarity": self.by_community("familiarity"),
+                "cooperation": self.cooperation()}
+
+    def summary(self) -> dict[str, float]:
+        """End-of-run means and the share of residents ever victimised (NaN without residents)."""
+        out = dict.fromkeys(("satisfaction_mean", "trust_mean", "familiarity_mean"),
+                            float("nan"))
+        if self.n:
+            out.update(self.means())
+            out["victimised_share"] = float((self.victimised > 0).mean())
+        return out
+
     def frame(self, layout: CityLayout) -> pd.DataFrame:
         """One row per resident (the end-of-run snapshot)."""
         x, y = layout.xy(self.home)
