@@ -164,6 +164,7 @@ class Officers:
         self.base_tier = np.zeros(n, dtype=np.int64)
         self.vehicle_u = np.zeros(n)
         self.equipment_follows = True
+        self.allocations: list[dict[str, object]] = []
         self.agents: list[Officer] = []
         self._cells: list[Cell] = []
 
@@ -228,6 +229,18 @@ class Officers:
         if not OfficerState(int(self.state[i])).committed:
             self.move(i, a.post_cell)
         return old
+
+    def log_posting(self, i: int, old: Assignment | None, new: Assignment, reason: str,
+                    day: float) -> None:
+        """Record a posting in the ``allocations`` table (officer_id is filled in later)."""
+        self.allocations.append({
+            "day": day, "officer_index": i, "reason": reason,
+            "from_tier": Tier(old.tier).label if old else "",
+            "from_community": old.community if old else -1,
+            "from_precinct": old.precinct if old else -1,
+            "to_tier": Tier(new.tier).label, "to_community": new.community,
+            "to_precinct": new.precinct,
+        })
 
     def community_officers(self, community: int) -> int:
         """Number of community officers posted to ``community``."""

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from mesa import Model
     from mesa.discrete_space import Cell
 
+    from sim.city import CityLayout
+
 
 class Post(FixedAgent):
     """A police post on a fixed cell.
@@ -37,3 +39,21 @@ class Post(FixedAgent):
 
     def __repr__(self) -> str:
         return f"Post({self.kind.name}, {self.index}, cell={self.cell_index})"
+
+
+def make_posts(model: Model, layout: CityLayout, cells: list[Cell]) -> list[Post]:
+    """The HQ, the stations and the community posts of a city as Mesa agents.
+
+    Args:
+        model: The model the agents belong to.
+        layout: The city (where each post stands).
+        cells: The Mesa cells by flat index.
+    """
+    lay = layout
+    posts = [Post(model, cells[lay.hq_cell], PostKind.HQ, 0, lay.hq_cell, -1)]
+    posts += [Post(model, cells[c], PostKind.STATION, k, int(c), k)
+              for k, c in enumerate(lay.station_cells)]
+    posts += [Post(model, cells[c], PostKind.COMMUNITY, k, int(c),
+                   int(lay.precinct_of_community[k]))
+              for k, c in enumerate(lay.community_post_cells)]
+    return posts

@@ -138,12 +138,15 @@ class Residents:
     Args:
         cfg: The ``[residents]`` section.
         layout: The city.
-        rng: The residents' random stream.
+        rng: The residents' random stream (homes, initial views, the network).
+        contacts_rng: Stream of the household contacts (default: ``rng``).
     """
 
-    def __init__(self, cfg: ResidentsConfig, layout: CityLayout, rng: np.random.Generator) -> None:
+    def __init__(self, cfg: ResidentsConfig, layout: CityLayout, rng: np.random.Generator,
+                 contacts_rng: np.random.Generator | None = None) -> None:
         self.cfg = cfg
         self.rng = rng
+        self.contacts_rng = contacts_rng if contacts_rng is not None else rng
         self.n_communities = layout.n_communities
         self.home = _place(cfg.agents, layout.population, layout.community, rng)
         self.community = layout.community[self.home]
@@ -283,14 +286,14 @@ class Residents:
         self.contacts_due[:] = 0.0
 
     def _contacts(self, contacts_by_community: np.ndarray) -> None:
-        k = self.rng.poisson(np.maximum(contacts_by_community, 0))
+        k = self.contacts_rng.poisson(np.maximum(contacts_by_community, 0))
         k = np.minimum(k, self._comm_count)
         total = int(k.sum())
         if total == 0:
             return
         comm = np.repeat(np.arange(self.n_communities), k)
-        who = self._comm_start[comm] + (self.rng.random(total) * self._comm_count[comm]).astype(
-            np.int64)
+        u = self.contacts_rng.random(total)
+        who = self._comm_start[comm] + (u * self._comm_count[comm]).astype(np.int64)
         who = np.unique(who)
         cfg = self.cfg
         self.contacts[who] += 1

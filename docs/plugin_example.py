@@ -32,36 +32,66 @@ or install it in a package that declares the ``grassroots.strategies`` entry poi
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agents.enums import Tier
 from agents.officers import Assignment
+from sim.params import param
 from sim.strategies import register_strategy
-from sim.strategies.builtin import Station
+from sim.strategies.builtin import SinkingParams, Station
 
 if TYPE_CHECKING:
     from sim.model import PoliceModel
+
+
+@dataclass(frozen=True)
+class HotspotParams(SinkingParams):
+    """The plug-in's own parameters.
+
+    Once the strategy is registered they are ``strategy.team_share`` etc., set with
+    ``--set``, swept, shown by ``grassroots show`` and listed in the ODD table.
+    """
+
+    team_share: float = param(0.3, "-", "Share of station officers in hot-spot teams "
+                              "(assumption).", lo=0, hi=1)
+    hot_share: float = param(0.1, "-", "Share of a precinct's cells that are its team's hot "
+                             "spots (Weisburd 2015: ~5% of places hold ~50% of crime).",
+                             lo=0, hi=1)
+    refresh_days: int = param(28, "d", "Re-rank hot spots from recorded incidents this often "
+                              "(assumption).", lo=1, hi=36_500)
 
 
 @register_strategy
 class HotspotTeams(Station):
     """Station sinking with hot-spot teams patrolling the top-risk cells of each precinct.
 
-    Parameters of a plug-in that are not in ``[strategy]`` live on the class; a variant is a
-    subclass with another ``name`` (scenario files are checked against a fixed schema, so
-    they cannot carry new keys). Every ``[strategy]`` key still applies: ``sink_fraction``,
-    ``sink_per_quarter``, ``tech``, ``rotation_days``, ``equipment_follows``...
+    Its parameters are declared in :class:`HotspotParams` (``Params``); every inherited
+    ``[strategy]`` key still applies: ``sink_fraction``, ``sink_per_quarter``, ``tech``,
+    ``rotation_days``, ``equipment_follows``...
     """
 
     name = "hotspot_teams"
     description = ("Station sinking; a share of station officers patrol only the top-risk "
                    "cells of their precinct, re-ranked every four weeks.")
+    Params = HotspotParams
 
-    team_share: float = 0.3   # share of station officers in hot-spot teams
-    hot_share: float = 0.1    # share of a precinct's cells that are its team's hot spots
-    refresh_days: int = 28    # re-rank hot spots from recorded incidents this often
+    @property
+    def team_share(self) -> float:
+        """Share of station officers in hot-spot teams."""
+        return float(self.cfg.team_share)
+
+    @property
+    def hot_share(self) -> float:
+        """Share of a precinct's cells that are its team's hot spots."""
+        return float(self.cfg.hot_share)
+
+    @property
+    def refresh_days(self) -> int:
+        """Re-rank hot spots this often (days)."""
+        return int(self.cfg.refresh_days)
 
     # -- organise ---------------------------------------------------------------------------
     def prepare(self, model: PoliceModel) -> None:

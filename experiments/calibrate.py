@@ -19,7 +19,7 @@ from sim.api import build_model, collect
 from sim.calls import Calls, load_calls
 from sim.incidents import MIN_PER_DAY
 from sim.outputs import publish
-from sim.scenario import PRIORITIES, Scenario
+from sim.scenario import Scenario
 
 
 @dataclass
@@ -58,7 +58,8 @@ def calibrate(scenario: Scenario, days: int | None = None, seed: int | None = No
     """
     if not scenario.data.calls_file:
         raise ValueError("data.calls_file: calibration needs recorded calls")
-    calls = load_calls(scenario.data, scenario.city)
+    calls = load_calls(scenario.data, scenario.city, scenario.incidents)
+    names = scenario.incidents.names
     n_days = days or int(calls.days)
     model = build_model(scenario, seed=seed, days=n_days)
     model.run_days(n_days)
@@ -69,8 +70,8 @@ def calibrate(scenario: Scenario, days: int | None = None, seed: int | None = No
                        range(24), "hour")
     by_comm = _compare(obs["community"], sim["community"],
                        range(model.layout.n_communities), "community")
-    by_prio = _compare(obs["priority"].map(dict(enumerate(PRIORITIES))),
-                       sim["priority"].astype(str), PRIORITIES, "priority")
+    by_prio = _compare(obs["priority"].map(dict(enumerate(names))),
+                       sim["priority"].astype(str), names, "priority")
     response = _response(obs["response"], sim["response_time"])
     stats = {
         "observed calls": float(len(obs)), "simulated calls": float(len(sim)),

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.incidents import incidents_frame
-from sim.metrics import TIERS, community_frame, daily_frame, summary
+from sim.metrics import TIERS, community_frame, daily_frame, extra_tables, summary
 from sim.model import PoliceModel
 from sim.outputs import publish
 from sim.scenario import Scenario
@@ -86,7 +86,7 @@ def collect(model: PoliceModel) -> RunResult:
     daily = daily_frame(incidents, model.recorder, days)
     communities = community_frame(incidents, model)
     s = summary(model, incidents, communities)
-    extra = model.extra_tables()
+    extra = extra_tables(model)
     return RunResult(model.config, s, incidents, daily, communities, extra)
 
 

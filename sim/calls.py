@@ -55,7 +55,7 @@ from sim.call_times import (
 from sim.datafile import SHORT, DataError, check_file, reason, shorten
 from sim.incidents import MIN_PER_DAY
 from sim.replay import FittedProcess, ReplayProcess, fit_process
-from sim.scenario import CityConfig, DataConfig
+from sim.scenario import CityConfig, DataConfig, IncidentConfig
 
 __all__ = [
     "CSV_CHUNK_ROWS",
@@ -240,12 +240,29 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-def load_calls(cfg: DataConfig, city: CityConfig) -> Calls:
+def class_codes(classes: IncidentConfig | None) -> dict[str, int]:
+    """Values of the priority column (lower case) -> class index, from the incident classes.
+
+    A class is known by its name and by each of its ``codes``; without classes, the default
+    three (emergency/urgent/routine or 1/2/3).
+    """
+    if classes is None:
+        return dict(PRIORITY_CODES)
+    out: dict[str, int] = {}
+    for k, (name, c) in enumerate(classes.classes.items()):
+        for code in (name, *c.codes):
+            out.setdefault(str(code).strip().lower(), k)
+    return out
+
+
+def load_calls(cfg: DataConfig, city: CityConfig, classes: IncidentConfig | None = None) -> Calls:
     """Read the calls file and map it onto the grid.
 
     Args:
         cfg: The ``[data]`` section.
         city: The ``[city]`` section (size and cell size).
+        classes: The ``[incidents]`` section, whose classes name the priority codes (default:
+            emergency/urgent/routine or 1/2/3).
 
     Returns:
         The usable calls, sorted by time, with drop counts.
@@ -298,12 +315,14 @@ def load_calls(cfg: DataConfig, city: CityConfig) -> Calls:
     inside = (i >= 0) & (i < city.width) & (j >= 0) & (j < city.height)
     ok = stage("outside the city", inside, ok,
                lambda: _outside_message(x_m[ok], y_m[ok], cfg, city))
-    prio = df[cfg.col_priority].astype(str).str.strip().str.lower().map(PRIORITY_CODES)
+    codes = class_codes(classes)
+    prio = df[cfg.col_priority].astype(str).str.strip().str.lower().map(codes)
     ok = stage("unknown priority", prio.notna().to_numpy(), ok,
                lambda: f"data.col_priority: no usable rows: no call has a known priority in "
                        f"column {shorten(cfg.col_priority)} (e.g. "
                        f"{shorten(df[cfg.col_priority].iloc[int(np.argmax(ok))], 30)}; use "
-                       "emergency/urgent/routine or 1/2/3)")
+                       f"{shorten('/'.join(codes), 60)}, or give the classes' codes in "
+                       "incidents.classes.NAME.codes)")
     response, missing = _responses(df, cfg, ok)
     t_ok = times[ok]
     if start is None:

@@ -15,13 +15,14 @@ concentration reported by Weisburd 2015).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from sim.params import param
-from sim.travel import ALL_PAIRS_MAX_CELLS, ManhattanField, TravelField
+from sim.travel import ALL_PAIRS_MAX_CELLS, DistanceField, ManhattanField, TravelField
 
 
 @dataclass(frozen=True)
@@ -321,3 +322,20 @@ def make_travel(layout: CityLayout, cfg: CityConfig | None = None) -> TravelFiel
     field = TravelField(layout.graph, layout.n_cells)
     field.check_connected([layout.hq_cell])
     return field
+
+
+def travel_for(city: CityConfig, data: Any, layout: CityLayout) -> DistanceField:
+    """The travel field of a scenario: the grid's streets, or its GraphML street network.
+
+    Args:
+        city: The ``[city]`` section.
+        data: The ``[data]`` section (``streets_graphml``).
+        layout: The city.
+    """
+    if data.streets_graphml:
+        from sim.streets import load_graphml
+
+        field = load_graphml(data, city)
+        field.check_connected([layout.hq_cell])
+        return field
+    return make_travel(layout, city)

@@ -38,7 +38,7 @@ def load_recorded(config: Scenario, layout: CityLayout) -> tuple[Any, Any]:
         return None, None
     from sim.calls import fit_process, load_calls
 
-    calls = load_calls(data, config.city)
+    calls = load_calls(data, config.city, config.incidents)
     report_p = np.array([pc.report_prob for pc in config.incidents.classes.values()])
     hazard = config.hazard
     eta = hazard.near_repeat_eta if hazard.near_repeat else 0.0

@@ -156,23 +156,24 @@ class IncidentConfig:
     def compose(kwargs: dict[str, Any], data: dict[str, Any], prefix: str) -> dict[str, Any]:
         """Order the classes by ``class_order`` (given) or append new ones (not given)."""
         classes = kwargs.get("classes", _default_classes())
+        given = data.get("classes", {})
+        given = given if isinstance(given, dict) else {}
         if "class_order" in data:
-            order = kwargs["class_order"]
-            extra = [k for k in classes if k not in order and k in data.get("classes", {})]
-            if extra:
-                raise ScenarioError(f"{prefix}classes.{extra[0]}: not listed in "
-                                    f"{prefix}class_order")
+            order = tuple(kwargs["class_order"])
         else:
-            given = list(data.get("classes", {}))
             order = (*DEFAULT_ORDER, *[k for k in given if k not in DEFAULT_ORDER])
         if not order:
             raise ScenarioError(f"{prefix}class_order: needs at least one class")
         if len(set(order)) != len(order):
             raise ScenarioError(f"{prefix}class_order: a class is listed twice")
         for name in order:
-            if not NAME.fullmatch(name):
+            if not NAME.fullmatch(str(name)):
                 raise ScenarioError(f"{prefix}class_order: {echo(name)} is not a class name "
-                                    f"(lower-case letters, digits and _)")
+                                    f"(a lower-case letter, then letters, digits and _; at "
+                                    f"most 40)")
+        extra = [k for k in given if k not in order]
+        if extra:
+            raise ScenarioError(f"{prefix}classes.{extra[0]}: not listed in {prefix}class_order")
         kwargs["class_order"] = tuple(order)
         kwargs["classes"] = {k: classes.get(k, IncidentClass()) for k in order}
         return kwargs

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.incident_classes import DEFAULT_ORDER, IncidentConfig
+from sim.rng import derived
 from sim.units import MIN_PER_DAY
 
 FLOAT_COLS = ("t_occur", "t_report", "t_ready", "t_dispatch", "t_arrive", "t_clear",
@@ -41,6 +42,8 @@ _FILL = {**dict.fromkeys(FLOAT_COLS, np.nan), **dict.fromkeys(INT_COLS, -1),
 _DTYPE = {**dict.fromkeys(FLOAT_COLS, np.float64), **dict.fromkeys(INT_COLS, np.int64),
           **dict.fromkeys(BOOL_COLS, np.bool_)}
 _FIELDS = frozenset(ALL_COLS)
+PREDRAWN = ("u_report", "u_clear", "u_victim", "z_scene", "z_chain", "z_report")
+"""The luck every incident is born with (each column from a named stream of its own)."""
 
 
 class IncidentLog:
@@ -276,58 +279,55 @@ class IncidentProcess:
         Returns:
             Columns for :meth:`IncidentLog.append`, sorted by occurrence time.
         """
-        background_rng, repeat_rng = self._day_streams(day)
         top = 1.0 if multiplier is None else max(1.0, float(np.max(multiplier, initial=0.0)))
-        cols = self._draw(background_rng, self.daily_mean * self.risk * top, day)
+        cols = self._draw(0, self.daily_mean * self.risk * top, day)
         if multiplier is not None:
             keep = cols["u_keep"] * top < multiplier[cols["cell"]]
             cols = {k: v[keep] for k, v in cols.items()}
         if extra_mean is not None and float(np.sum(extra_mean)) > 0:
-            more = self._draw(repeat_rng, np.asarray(extra_mean, dtype=float), day)
+            more = self._draw(1, np.asarray(extra_mean, dtype=float), day)
             cols = {k: np.concatenate([v, more[k]]) for k, v in cols.items()}
         del cols["u_keep"]
         order = np.argsort(cols["t_occur"], kind="stable")
         return {k: v[order] for k, v in cols.items()}
 
-    def _day_streams(self, day: int) -> tuple[np.random.Generator, np.random.Generator]:
-        """Two generators for ``day`` derived from the incident stream's seed, not its state."""
-        seq = self.rng.bit_generator.seed_seq
-        assert isinstance(seq, np.random.SeedSequence)  # streams come from make_streams
+    def _draw(self, source: int, weights: np.ndarray, day: int) -> dict[str, np.ndarray]:
+        """A Poisson number of incidents with expected count per cell ``weights``.
 
-        def child(k: int) -> np.random.Generator:
-            return np.random.default_rng(np.random.SeedSequence(
-                entropy=seq.entropy, spawn_key=(*seq.spawn_key, day, k)))
-
-        return child(0), child(1)
-
-    def _draw(self, rng: np.random.Generator, weights: np.ndarray,
-              day: int) -> dict[str, np.ndarray]:
-        """A Poisson number of incidents with expected count per cell ``weights``."""
+        ``source`` 0 is the background, 1 the near-repeat follow-ons. The count comes from
+        the day's stream of the source, every column from a stream of its own
+        (:func:`sim.rng.derived`), so adding a column changes no other.
+        """
         total = float(weights.sum())
-        n = int(rng.poisson(total)) if total > 0 else 0
-        u_time, u_cell, u_prio = rng.random(n), rng.random(n), rng.random(n)
-        u_prog, u_keep = rng.random(n), rng.random(n)
-        extra = rng.random((n, 3))
-        normals = rng.standard_normal((n, 3))
-        minute = np.interp(u_time, self._cycle_cdf, np.arange(self._cycle_cdf.size))
+        n = int(derived(self.rng, day, source).poisson(total)) if total > 0 else 0
+
+        def uniform(name: str) -> np.ndarray:
+            return derived(self.rng, day, source, name).random(n)
+
+        minute = np.interp(uniform("t_occur"), self._cycle_cdf, np.arange(self._cycle_cdf.size))
         cdf = np.cumsum(weights)
+        u_cell = uniform("cell")
         cells = np.minimum(np.searchsorted(cdf, u_cell * cdf[-1], side="right"),
                            weights.size - 1) if n else np.zeros(0, dtype=np.int64)
-        prio = np.searchsorted(np.cumsum(self.priority_p), u_prio * self.priority_p.sum(),
+        prio = np.searchsorted(np.cumsum(self.priority_p),
+                               uniform("priority") * self.priority_p.sum(),
                                side="right").clip(0, self.priority_p.size - 1)
         return {
             "t_occur": day * MIN_PER_DAY + minute,
             "cell": cells.astype(np.int64),
             "priority": prio.astype(np.int64),
-            "in_progress": u_prog < self.in_progress_p[prio],
-            "u_report": extra[:, 0],
-            "u_clear": extra[:, 1],
-            "u_victim": extra[:, 2],
-            "z_scene": normals[:, 0],
-            "z_chain": normals[:, 1],
-            "z_report": normals[:, 2],
-            "u_keep": u_keep,
+            "in_progress": uniform("in_progress") < self.in_progress_p[prio],
+            **self.predraw(day, source, n),
+            "u_keep": uniform("keep"),
         }
+
+    def predraw(self, day: int, source: int, n: int) -> dict[str, np.ndarray]:
+        """The pre-drawn uniforms and normals of ``n`` incidents, one named stream each."""
+        out = {}
+        for name in PREDRAWN:
+            g = derived(self.rng, day, source, name)
+            out[name] = g.standard_normal(n) if name.startswith("z_") else g.random(n)
+        return out
 
     def report_delay(self, in_progress: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Time from occurrence to the call (lognormal; in-progress incidents are called in fast).

@@ -260,3 +260,12 @@ def _mean(x: pd.Series) -> float:
 
 def _ratio(a: int, b: int) -> float:
     return float(a / b) if b else float("nan")
+
+
+def extra_tables(model: PoliceModel) -> dict[str, pd.DataFrame]:
+    """The residents snapshot, the allocations (re-postings) and the officers tables."""
+    alloc = pd.DataFrame(model.allocations)
+    if not alloc.empty:
+        alloc.insert(1, "officer_id", model.force.ids()[alloc["officer_index"].to_numpy()])
+    return {"residents": model.residents.frame(model.layout), "allocations": alloc,
+            "officers": model.force.frame(model.now)}

@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 from mesa import Model
 
-from agents.enums import PostKind, Tier
+from agents.enums import Tier
 from agents.incident import Incident
 from agents.officers import Assignment, Officers
-from agents.post import Post
+from agents.post import make_posts
 from agents.resident import ResidentViews
 from agents.residents import Residents
-from sim.city import CityLayout, build_grid, build_layout, make_travel
+from sim.city import CityLayout, build_grid, build_layout, travel_for
 from sim.demand import Demand, load_recorded
 from sim.dispatch import Desk, Dispatcher
 from sim.mesa_scenario import MesaScenario
@@ -83,31 +83,10 @@ class PoliceModel(Postings, Model):
         self.grid = build_grid(self.layout, self.random)
         self.cells = [self.grid[tuple(int(v) for v in self.layout.xy(i))]
                       for i in range(self.layout.n_cells)]
-        self.travel = self.make_travel()
-        self.posts = self.make_posts()
+        self.travel: DistanceField = travel_for(self.config.city, self.config.data, self.layout)
+        self.posts = make_posts(self, self.layout, self.cells)
         self.patrol = PatrolAreas(self.layout,
                                   lambda area: self.strategy.patrol_weights(self, area))
-
-    def make_travel(self) -> DistanceField:
-        """The travel field: the grid's streets, or a GraphML street network."""
-        if self.config.data.streets_graphml:
-            from sim.streets import load_graphml
-
-            field = load_graphml(self.config.data, self.config.city)
-            field.check_connected([self.layout.hq_cell])
-            return field
-        return make_travel(self.layout, self.config.city)
-
-    def make_posts(self) -> list[Post]:
-        """The HQ, the stations and the community posts as Mesa agents."""
-        lay, cells = self.layout, self.cells
-        posts = [Post(self, cells[lay.hq_cell], PostKind.HQ, 0, lay.hq_cell, -1)]
-        posts += [Post(self, cells[c], PostKind.STATION, k, int(c), k)
-                  for k, c in enumerate(lay.station_cells)]
-        posts += [Post(self, cells[c], PostKind.COMMUNITY, k, int(c),
-                       int(lay.precinct_of_community[k]))
-                  for k, c in enumerate(lay.community_post_cells)]
-        return posts
 
     def build_force(self) -> None:
         """Recruit the officers and post them as the strategy decides."""
@@ -116,6 +95,7 @@ class PoliceModel(Postings, Model):
         n_hq = split_counts(p.officers, {Tier.HQ: p.share_hq, Tier.STATION: p.share_station,
                                          Tier.COMMUNITY: p.share_community})[Tier.HQ]
         self.force = f = Officers.recruit(p, n_hq, self.streams.officers)
+        self.duty_rng = self.streams.named("officers", "duties")
         f.equipment_follows = self.strategy.equipment_follows()
         assignments = self.strategy.organise(self)
         if len(assignments) != f.n:
@@ -123,10 +103,10 @@ class PoliceModel(Postings, Model):
                              f"officers, the force has {f.n}")
         base = getattr(self.strategy, "base", None) or assignments
         f.base_tier = np.array([int(a.tier) for a in base], dtype=np.int64)
-        self.allocations: list[dict[str, object]] = []
         for i, a in enumerate(assignments):
             f.post(i, a, t=0.0)
-            self.log_allocation(i, None, a, "initial")
+            f.log_posting(i, None, a, "initial", day=0.0)
+        self.allocations = f.allocations
         f.pos[:] = f.post_cell
         f.add_agents(self, self.cells)
         self.officers = f.agents
@@ -134,7 +114,8 @@ class PoliceModel(Postings, Model):
     def build_people_and_demand(self) -> None:
         """Seat the residents, then wire demand, outcomes, dispatch and the daily records."""
         cfg = self.config
-        self.residents = Residents(cfg.residents, self.layout, self.streams.residents)
+        self.residents = Residents(cfg.residents, self.layout, self.streams.residents,
+                                   self.streams.named("residents", "contacts"))
         self.resident_agents = ResidentViews(self, self.residents.home, self.cells)
         self.presence = self.residents.presence
         self.demand = Demand(cfg, self.layout, self.calls, self.fit, self.streams.incidents,
@@ -177,19 +158,7 @@ class PoliceModel(Postings, Model):
         if old.tier == Tier.COMMUNITY and old.community >= 0 and old.community != a.community:
             self.residents.forget(old.community, self.force.community_officers(old.community) - 1)
         self.force.repost(i, a, self.now)
-        self.log_allocation(i, old, a, reason)
-
-    def log_allocation(self, i: int, old: Assignment | None, new: Assignment,
-                       reason: str) -> None:
-        """Record a posting in the ``allocations`` table (officer_id is filled in later)."""
-        self.allocations.append({
-            "day": self.now / MIN_PER_DAY, "officer_index": i, "reason": reason,
-            "from_tier": Tier(old.tier).label if old else "",
-            "from_community": old.community if old else -1,
-            "from_precinct": old.precinct if old else -1,
-            "to_tier": Tier(new.tier).label, "to_community": new.community,
-            "to_precinct": new.precinct,
-        })
+        self.force.log_posting(i, old, a, reason, day=self.day)
 
     # -- time -------------------------------------------------------------------------------
     @property
@@ -234,7 +203,7 @@ class PoliceModel(Postings, Model):
         t = hour * MIN_PER_HOUR
         f = self.force
         free = f.change_shift(hour, t)
-        u = self.streams.officers.random((free.size, 3))
+        u = self.duty_rng.random((free.size, 3))
         patrolling, cells = f.take_duties(free, t, u, self.patrol.draw)
         self.residents.see_patrol(cells, f.on_foot(patrolling))
         local = f.local_officers(patrolling)
@@ -261,13 +230,3 @@ class PoliceModel(Postings, Model):
 
         x, y = self.layout.xy(np.arange(self.layout.n_cells))
         return incidents_frame(log, x, y, TIERS, k, self.config.incidents.names)
-
-    def extra_tables(self) -> dict[str, object]:
-        """The residents snapshot, the allocations and the officers tables."""
-        import pandas as pd
-
-        alloc = pd.DataFrame(self.allocations)
-        if not alloc.empty:
-            alloc.insert(1, "officer_id", self.force.ids()[alloc["officer_index"].to_numpy()])
-        return {"residents": self.residents.frame(self.layout), "allocations": alloc,
-                "officers": self.force.frame(self.now)}

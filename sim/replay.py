@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.incidents import MIN_PER_DAY, IncidentProcess
+from sim.rng import derived
 from sim.scenario import DataConfig, IncidentConfig
 
 if TYPE_CHECKING:  # annotations only: sim.calls re-exports this module's names
@@ -39,16 +40,12 @@ class ReplayProcess(IncidentProcess):
         """Return the recorded calls of ``day`` (modifiers do not apply to recorded demand)."""
         lo, hi = np.searchsorted(self._day, [day, day + 1])
         n = int(hi - lo)
-        rng = self.rng
-        u_prog = rng.random(n)
-        extra = rng.random((n, 3))
-        normals = rng.standard_normal((n, 3))
+        u_prog = derived(self.rng, day, 0, "in_progress").random(n)
         prio = self.calls.priority[lo:hi]
         return {
             "t_occur": self.calls.minute[lo:hi], "cell": self.calls.cell[lo:hi],
             "priority": prio, "in_progress": u_prog < self.in_progress_p[prio],
-            "u_report": extra[:, 0], "u_clear": extra[:, 1], "u_victim": extra[:, 2],
-            "z_scene": normals[:, 0], "z_chain": normals[:, 1], "z_report": normals[:, 2],
+            **self.predraw(day, 0, n),
             "recorded": np.ones(n, dtype=bool),
         }
 
@@ -117,7 +114,7 @@ def fit_process(calls: Calls, n_cells: int, width: int, height: int, cfg: DataCo
     exposure = np.bincount(day_weekdays, minlength=7).astype(float)
     weekly = np.bincount(weekday, minlength=7) / np.maximum(exposure, 1)
     weekly = weekly / weekly.mean() if weekly.mean() > 0 else np.ones(7)
-    recorded_mix = np.bincount(calls.priority, minlength=3).astype(float)
+    recorded_mix = np.bincount(calls.priority, minlength=report_p.size).astype(float)
     true_counts = recorded_mix / np.maximum(report_p, 1e-6)
     return {
         "risk": risk, "hourly": hourly / hourly.mean(), "weekly": weekly,

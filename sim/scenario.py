@@ -121,7 +121,8 @@ class DataConfig:
     col_lon: str = param("lon", "-", "Column with longitude (coords = lonlat).")
     col_lat: str = param("lat", "-", "Column with latitude (coords = lonlat).")
     col_priority: str = param(
-        "priority", "-", "Column with priority: emergency/urgent/routine or 1/2/3.",
+        "priority", "-", "Column with the call's class: a class name or one of its codes "
+        "(default classes: emergency/urgent/routine or 1/2/3).",
     )
     col_response: str = param(
         "", "-", "Optional column with the observed response time (minutes), for calibration.",
@@ -265,7 +266,12 @@ def _check_value(name: str, value: Any, default: Any, info: Any) -> Any:
     return value
 
 
-def _build(cls: type, data: Any, prefix: str) -> Any:
+def _build(cls: type, data: Any, prefix: str, given: Any = None) -> Any:
+    """Build section ``cls`` from ``data`` (defaults merged in).
+
+    ``given`` is what the user wrote (before merging), for sections whose composition depends
+    on it (the incident classes).
+    """
     if not isinstance(data, dict):
         raise ScenarioError(f"{prefix.rstrip('.') or 'scenario'}: expected a table, "
                             f"got {echo(data)}")
@@ -284,14 +290,15 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         default = getattr(defaults, name)
         if is_section(f):
             kwargs[name] = _build(type(default), _merge(dataclasses.asdict(default), value,
-                                                        f"{prefix}{name}"), f"{prefix}{name}.")
+                                                        f"{prefix}{name}"), f"{prefix}{name}.",
+                                  given=value)
         elif (item := sections_type(f)) is not None:
             kwargs[name] = _build_keyed(item, default, value, f"{prefix}{name}")
         else:
             kwargs[name] = _check_value(f"{prefix}{name}", value, default, info_of(f))
     compose = getattr(cls, "compose", None)
     if compose is not None:
-        kwargs = compose(kwargs, data, prefix)
+        kwargs = compose(kwargs, data if given is None else given, prefix)
     return cls(**kwargs)
 
 

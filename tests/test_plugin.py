@@ -34,6 +34,7 @@ SMALL = {
 def registry(monkeypatch):
     """A private copy of the strategy registry, so the plug-in does not leak into other
     tests."""
+    registry_module.available_strategies()  # the built-ins are in the registry we copy
     monkeypatch.setattr(registry_module, "_REGISTRY", dict(registry_module._REGISTRY))
     return registry_module._REGISTRY
 
@@ -42,6 +43,7 @@ def import_example(module_name: str = "grassroots_plugin_example"):
     spec = importlib.util.spec_from_file_location(module_name, EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)
     return module
 
@@ -90,7 +92,7 @@ def test_teams_patrol_only_their_hot_spots(plugin):
     f = model.force
     team = np.flatnonzero(strat.is_team(model, np.arange(f.n)))
     station = np.flatnonzero(f.tier == Tier.STATION)
-    assert team.size == round(plugin.team_share * station.size)
+    assert team.size == round(strat.team_share * station.size)
     assert np.all(f.tier[team] == Tier.STATION)
     lay = model.layout
     for p in range(lay.n_precincts):

@@ -18,7 +18,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-from sim.scenario import Scenario, ScenarioError, StrategyConfig, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 from viz.formatting import shown_value
 
 STEP_CHOICES: dict[str, int] = {"1 h": 1, "6 h": 6, "1 day": 24}
@@ -77,11 +77,14 @@ def strategy_params() -> dict[str, ParamSpec]:
     """Return the sinking parameters (``sink_fraction``, ``tech``) the schema declares.
 
     The strategies that use them are added independently of this page; a parameter missing
-    from :class:`sim.scenario.StrategyConfig` is simply not offered.
+    from the composed ``[strategy]`` section is simply not offered.
     """
+    from sim.strategies.registry import strategy_config_class
+
     out: dict[str, ParamSpec] = {}
-    defaults = StrategyConfig()
-    for f in dataclasses.fields(StrategyConfig):
+    composed = strategy_config_class()
+    defaults = composed()
+    for f in dataclasses.fields(composed):
         if f.name not in SINK_PARAMS:
             continue
         info = f.metadata.get("param")

@@ -152,7 +152,8 @@ class MapRenderer:
             prio = np.array([int(inc.priority) for inc in sel], dtype=np.int64)
             x, y = np.divmod(cells, h)
             scat.set_offsets(np.column_stack([x, y]).astype(float))
-            colors = _PRIO_RGBA[prio] if sel else np.zeros((0, 4))
+            colors = (_PRIO_RGBA[np.minimum(prio, len(_PRIO_RGBA) - 1)] if sel
+                      else np.zeros((0, 4)))
             if wanted:
                 scat.set_facecolors(colors)
             else:

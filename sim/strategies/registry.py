@@ -80,17 +80,12 @@ def strategy_config_class() -> type:
 
     Composed from the ``Params`` of every registered strategy (plug-ins included), each
     parameter once; a parameter declared by two strategies must have the same default.
-    Recomposed only when the registry changes.
+    The same set of parameters always gives the same class.
     """
     from sim.strategies.base import StrategyConfig
 
-    classes = _known_in_order()
-    key = tuple((c.name, c.Params) for c in classes)
-    cached = _COMPOSED.get("key")
-    if cached is not None and cached[0] == key:
-        return cached[1]
     fields: dict[str, tuple[str, Any, dataclasses.Field]] = {}
-    for cls in classes:
+    for cls in _known_in_order():
         for f in dataclasses.fields(cls.Params):
             if f.name in fields:
                 if fields[f.name][2].default != f.default:
@@ -99,7 +94,16 @@ def strategy_config_class() -> type:
                 continue
             if f.name == "name":
                 raise ValueError(f"strategy.name: strategy {cls.name} may not declare `name`")
+            if "param" not in f.metadata or not isinstance(f.default, bool | int | float | str
+                                                           | tuple):
+                raise ValueError(f"strategy.{f.name}: strategy {cls.name} must declare it with "
+                                 "sim.params.param (a default, unit and justification)")
             fields[f.name] = (cls.name, f.type, f)
+    # One class per set of fields: registering a strategy without new parameters keeps it.
+    key = tuple((name, str(ftype), repr(f.default)) for name, (_, ftype, f) in fields.items())
+    cached = _COMPOSED.get(key)
+    if cached is not None:
+        return cached
     composed = dataclasses.make_dataclass(
         "StrategyConfig",
         [(name, ftype, dataclasses.field(default=f.default, metadata=f.metadata))
@@ -107,7 +111,7 @@ def strategy_config_class() -> type:
         bases=(StrategyConfig,), frozen=True, module=StrategyConfig.__module__)
     composed.__doc__ = StrategyConfig.__doc__
     composed.__qualname__ = "StrategyConfig"
-    _COMPOSED["key"] = (key, composed)
+    _COMPOSED[key] = composed
     return composed
 
 
@@ -127,4 +131,4 @@ def rebuild_strategy_config(values: dict[str, Any]) -> Any:
     return strategy_config_class()(**values)
 
 
-_COMPOSED: dict[str, tuple[tuple, type]] = {}
+_COMPOSED: dict[tuple, type] = {}
