@@ -49,12 +49,12 @@ def mmc_run(c: int, rho: float, calls: int, seed: int,
     """Run the M/M/c special case with about ``calls`` calls."""
     lam = rho * c / mean_min
     days = max(20, int(math.ceil(calls / (lam * MIN_PER_DAY))))
-    sc = scenario(**{
+    sc = scenario({
         "city.width": 4, "city.height": 4, "city.community_cells": 2, "city.precincts_x": 1,
         "city.precincts_y": 1, "police.officers": c, "police.share_hq": 1.0,
         "police.share_station": 0.0, "police.share_community": 0.0,
         "incidents.rate_per_1000_day": rate_for(lam, 100_000), "dispatch.travel": False,
-        **{k.replace("__", "."): v for k, v in on_scene(mean_min).items()},
+        **on_scene(mean_min),
     })
     return run(sc, seed, days)
 
@@ -120,13 +120,13 @@ def check_hypercube(reps: int, days: int, seed: int, rho: float = 0.5,
                "police.vehicle_share_station": 1.0,  # nobody on foot: travel negligible
                "police.turnout_min": 0.0, "dispatch.return_to_post": True}
               if nearest else {"dispatch.travel": False})
-    sc = scenario(**{
+    sc = scenario({
         "city.width": 4, "city.height": 2, "city.community_cells": 2, "city.precincts_x": 2,
         "city.precincts_y": 1, "police.officers": 2, "police.share_hq": 0.0,
         "police.share_station": 1.0, "police.share_community": 0.0,
         "police.patrol_share": 0.0, **travel,
         "incidents.rate_per_1000_day": rate_for(lam, 100_000),
-        **{k.replace("__", "."): v for k, v in on_scene(mean_min).items()},
+        **on_scene(mean_min),
     })
     sim = {k: [] for k in ("rho0", "rho1", "inter", "pwait")}
     thy = {k: [] for k in sim}

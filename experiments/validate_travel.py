@@ -45,7 +45,7 @@ def travel_run(days: int, seed: int, patrol: bool) -> tuple[RunResult, CityLayou
     """One officer, low load, at a central HQ (``patrol=False``) or patrolling the city."""
     side = TRAVEL_SIDE
     lam = 1.0 / 60.0  # one call an hour
-    sc = scenario(**{
+    sc = scenario({
         "city.width": side, "city.height": side, "city.community_cells": 7,
         "city.precincts_x": 1, "city.precincts_y": 1, "police.officers": 1,
         "police.share_hq": 1.0, "police.share_station": 0.0, "police.share_community": 0.0,
@@ -53,7 +53,7 @@ def travel_run(days: int, seed: int, patrol: bool) -> tuple[RunResult, CityLayou
         "police.turnout_min": TURNOUT, "police.patrol_share": 1.0 if patrol else 0.0,
         "dispatch.return_to_post": not patrol, "dispatch.travel": True,
         "incidents.rate_per_1000_day": rate_for(lam, 100_000),
-        **{k.replace("__", "."): v for k, v in on_scene(10.0).items()},
+        **on_scene(10.0),
     })
     return run(sc, seed, days)
 

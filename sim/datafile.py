@@ -1,4 +1,4 @@
-"""What every scenario data file shares: the one-line :class:`DataError` and its helpers.
+"""What every scenario data file shares: the ``[data]`` section, errors and their helpers.
 
 Used by the calls file (:mod:`sim.calls`) and the street network (:mod:`sim.streets`): a
 problem with a file is one short line that starts with the scenario field to fix, echoing
@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import errno
 import stat
+from dataclasses import dataclass
 from pathlib import Path
+
+from sim.params import param
 
 SHORT = 80
 """Longest echoed value in an error message (characters)."""
@@ -86,3 +89,63 @@ def check_file(path: str | Path, field_name: str) -> Path:
     if st.st_size == 0:
         raise DataError(f"{field_name}: {name} is empty (0 bytes)")
     return p
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Real data in: recorded calls for service (replay or fit) and a street network."""
+
+    calls_file: str = param(
+        "", "-", "CSV or Parquet of calls for service; empty = synthetic incidents. Relative "
+        "paths are read from the scenario file's folder.",
+    )
+    mode: str = param(
+        "replay", "-", "replay: the recorded calls are the incident stream; fit: estimate "
+        "risk, daily and weekly cycle and priority mix, then simulate.",
+        choices=("replay", "fit"),
+    )
+    coords: str = param(
+        "xy", "-", "Location columns: projected metres (xy) or degrees (lonlat).",
+        choices=("xy", "lonlat"),
+    )
+    origin_x: float = param(0.0, "m", "Projected x of the city's south-west corner.",
+        lo=-1e8, hi=1e8)
+    origin_y: float = param(0.0, "m", "Projected y of the city's south-west corner.",
+        lo=-1e8, hi=1e8)
+    origin_lon: float = param(
+        0.0, "deg", "Longitude of the south-west corner (equirectangular projection).", lo=-180,
+        hi=180,
+    )
+    origin_lat: float = param(0.0, "deg", "Latitude of the south-west corner.", lo=-90, hi=90)
+    col_time: str = param("timestamp", "-", "Column with the call's date and time.")
+    col_x: str = param("x", "-", "Column with projected x (coords = xy).")
+    col_y: str = param("y", "-", "Column with projected y (coords = xy).")
+    col_lon: str = param("lon", "-", "Column with longitude (coords = lonlat).")
+    col_lat: str = param("lat", "-", "Column with latitude (coords = lonlat).")
+    col_priority: str = param(
+        "priority", "-", "Column with the call's class: a class name or one of its codes "
+        "(default classes: emergency/urgent/routine or 1/2/3).",
+    )
+    col_response: str = param(
+        "", "-", "Optional column with the observed response time (minutes), for calibration.",
+    )
+    time_format: str = param(
+        "", "-", "strptime format of the time column; empty = ISO 8601 (pandas).",
+    )
+    start: str = param(
+        "", "-", "Date and time of minute 0 (ISO); empty = midnight before the first call.",
+    )
+    fit_bandwidth_cells: float = param(
+        1.0, "cells", "Gaussian smoothing of the fitted risk surface (assumption).", lo=0, hi=100,
+    )
+    fit_floor: float = param(
+        0.02, "-", "Share of fitted risk spread evenly so no cell is impossible (assumption).",
+        lo=0, hi=1,
+    )
+    streets_graphml: str = param(
+        "", "-", "GraphML street network (nodes x/y or lon/lat, edges length in m); empty = "
+        "the grid's own streets.",
+    )
+    street_speed_attr: str = param(
+        "speed_kph", "-", "Edge attribute with a speed; edges without it use the base speed.",
+    )

@@ -25,6 +25,7 @@ import tomli_w
 from agents.officers import PoliceConfig
 from agents.residents import ResidentsConfig
 from sim.city import CityConfig
+from sim.datafile import DataConfig
 from sim.dispatch import DispatchConfig
 from sim.hazard import HazardConfig
 from sim.incident_classes import DEFAULT_ORDER, IncidentClass, IncidentConfig
@@ -86,66 +87,6 @@ class RunConfig:
     log_rows: int = param(
         500_000, "incidents", "Incidents kept in memory before old, closed ones stream to "
         "disk (about 150 bytes each); 0 = keep all.", lo=0, hi=100_000_000,
-    )
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """Real data in: recorded calls for service (replay or fit) and a street network."""
-
-    calls_file: str = param(
-        "", "-", "CSV or Parquet of calls for service; empty = synthetic incidents. Relative "
-        "paths are read from the scenario file's folder.",
-    )
-    mode: str = param(
-        "replay", "-", "replay: the recorded calls are the incident stream; fit: estimate "
-        "risk, daily and weekly cycle and priority mix, then simulate.",
-        choices=("replay", "fit"),
-    )
-    coords: str = param(
-        "xy", "-", "Location columns: projected metres (xy) or degrees (lonlat).",
-        choices=("xy", "lonlat"),
-    )
-    origin_x: float = param(0.0, "m", "Projected x of the city's south-west corner.",
-        lo=-1e8, hi=1e8)
-    origin_y: float = param(0.0, "m", "Projected y of the city's south-west corner.",
-        lo=-1e8, hi=1e8)
-    origin_lon: float = param(
-        0.0, "deg", "Longitude of the south-west corner (equirectangular projection).", lo=-180,
-        hi=180,
-    )
-    origin_lat: float = param(0.0, "deg", "Latitude of the south-west corner.", lo=-90, hi=90)
-    col_time: str = param("timestamp", "-", "Column with the call's date and time.")
-    col_x: str = param("x", "-", "Column with projected x (coords = xy).")
-    col_y: str = param("y", "-", "Column with projected y (coords = xy).")
-    col_lon: str = param("lon", "-", "Column with longitude (coords = lonlat).")
-    col_lat: str = param("lat", "-", "Column with latitude (coords = lonlat).")
-    col_priority: str = param(
-        "priority", "-", "Column with the call's class: a class name or one of its codes "
-        "(default classes: emergency/urgent/routine or 1/2/3).",
-    )
-    col_response: str = param(
-        "", "-", "Optional column with the observed response time (minutes), for calibration.",
-    )
-    time_format: str = param(
-        "", "-", "strptime format of the time column; empty = ISO 8601 (pandas).",
-    )
-    start: str = param(
-        "", "-", "Date and time of minute 0 (ISO); empty = midnight before the first call.",
-    )
-    fit_bandwidth_cells: float = param(
-        1.0, "cells", "Gaussian smoothing of the fitted risk surface (assumption).", lo=0, hi=100,
-    )
-    fit_floor: float = param(
-        0.02, "-", "Share of fitted risk spread evenly so no cell is impossible (assumption).",
-        lo=0, hi=1,
-    )
-    streets_graphml: str = param(
-        "", "-", "GraphML street network (nodes x/y or lon/lat, edges length in m); empty = "
-        "the grid's own streets.",
-    )
-    street_speed_attr: str = param(
-        "speed_kph", "-", "Edge attribute with a speed; edges without it use the base speed.",
     )
 
 
