@@ -44,13 +44,25 @@ if TYPE_CHECKING:
     from sim.city import CityLayout
 
 
+AGENTS_DEFAULT = 10_000
+
+
 @dataclass(frozen=True)
 class ResidentsConfig:
-    """Resident agents and the public side: satisfaction, trust, familiarity, cooperation."""
+    """Resident agents and the public side: satisfaction, trust, familiarity, cooperation.
+
+    Each agent stands for ``population / agents`` persons (at least one person); every
+    mechanism acts per person (see :class:`Residents`), so the indicators do not depend on
+    the number of agents, only their sampling noise does.
+    """
+
     agents: int = param(
-        10_000, "agents", "Resident agents; each stands for population/agents persons.",
-        lo=0, hi=5_000_000,
+        AGENTS_DEFAULT, "agents", "Resident agents, each the mean of population/agents persons; "
+        "the smallest number at which every city indicator agrees with 100,000 agents "
+        "(tests/test_representation.py).", lo=0, hi=5_000_000,
     )
+    household_size: float = param(2.8, "persons", "Persons per household (census); a "
+                                  "household contact reaches them all.", lo=0.1, hi=20)
     satisfaction_init: float = param(
         0.6, "-", "Baseline satisfaction (share satisfied in surveys ~0.6; assumption).", lo=0,
         hi=1,
@@ -151,6 +163,9 @@ class Residents:
         self.home = _place(cfg.agents, layout.population, layout.community, rng)
         self.community = layout.community[self.home]
         self.n = self.home.size
+        population = float(layout.population.sum())
+        self.persons = max(population / self.n, 1.0) if self.n else 1.0
+        """Persons each agent stands for (every mechanism acts on one person's share)."""
         self.satisfaction = np.clip(rng.normal(cfg.satisfaction_init, cfg.init_sd, self.n), 0, 1)
         self.trust = np.clip(rng.normal(cfg.trust_init, cfg.init_sd, self.n), 0, 1)
         self.familiarity = np.zeros(self.n)
@@ -231,9 +246,12 @@ class Residents:
         self.familiarity[mask] *= stay / (stay + 1)
 
     def experience(self, victim: int, score: float) -> None:
-        """Apply a response experience (score in -1..1) to a victim and their neighbours.
+        """Apply a response experience (score in -1..1) of one person of agent ``victim``.
 
-        Neighbours in the social network receive it attenuated by ``word_of_mouth``.
+        The victim is one of the agent's ``persons``, so the agent's (mean) views move by that
+        person's share; the victim tells one person of each network neighbour, attenuated by
+        ``word_of_mouth``. A person's experience thus moves the city's mean views by the same
+        amount whatever the number of agents.
         """
         cfg = self.cfg
         if victim < 0:
@@ -241,21 +259,23 @@ class Residents:
         self.victimised[victim] += 1
         if not cfg.experience:
             return
-        self._nudge(victim, score, 1.0)
+        share = 1.0 / self.persons
+        self._nudge(victim, score, share)
         if cfg.word_of_mouth > 0:
             nb = self.network.indices[self.network.indptr[victim]:self.network.indptr[victim + 1]]
-            self._nudge(nb, score, cfg.word_of_mouth)
+            self._nudge(nb, score, cfg.word_of_mouth * share)
 
     def _nudge(self, idx: np.ndarray | int, score: float, weight: float) -> None:
         """Move satisfaction and trust of ``idx`` a share of the way to 1 (or 0).
 
-        The share is ``rate * |score|`` (times ``negativity`` for bad experiences), capped at
-        1 so that a large step stops exactly at the bound instead of overshooting it.
+        A person's step is ``rate * |score|`` (times ``negativity`` for bad experiences),
+        capped at 1 so that a large step stops exactly at the bound; the agent's mean moves by
+        that step times ``weight``, the share of its persons who had the experience.
         """
         cfg = self.cfg
-        rate = cfg.experience_rate * weight * (1.0 if score >= 0 else cfg.negativity)
+        rate = cfg.experience_rate * (1.0 if score >= 0 else cfg.negativity)
         for arr, k in ((self.satisfaction, 1.0), (self.trust, cfg.trust_rate_ratio)):
-            share = min(rate * k * abs(score), 1.0)
+            share = min(rate * k * abs(score), 1.0) * weight
             if score >= 0:
                 arr[idx] += share * (1 - arr[idx])
             else:
@@ -286,20 +306,36 @@ class Residents:
         self.contacts_due[:] = 0.0
 
     def _contacts(self, contacts_by_community: np.ndarray) -> None:
+        """Household contacts: each reaches the ``household_size`` persons of one household.
+
+        In agents, a household is ``r = household_size / persons`` agents' worth: a random
+        agent of the community and, when ``r > 1``, the next agents of that community (its
+        neighbours in the cell ordering), ``ceil(r)`` agents each reached for the share
+        ``r / ceil(r)`` of their persons. An agent's means move by the share reached.
+        """
         k = self.contacts_rng.poisson(np.maximum(contacts_by_community, 0))
-        k = np.minimum(k, self._comm_count)
+        k = np.where(self._comm_count > 0, k, 0)
         total = int(k.sum())
         if total == 0:
             return
+        cfg = self.cfg
+        r = cfg.household_size / self.persons
+        span = max(int(np.ceil(r - 1e-9)), 1)
         comm = np.repeat(np.arange(self.n_communities), k)
         u = self.contacts_rng.random(total)
-        who = self._comm_start[comm] + (u * self._comm_count[comm]).astype(np.int64)
-        who = np.unique(who)
-        cfg = self.cfg
-        self.contacts[who] += 1
-        self.familiarity[who] += cfg.contact_familiarity_gain * (1 - self.familiarity[who])
-        self.trust[who] += cfg.contact_trust_gain * (1 - self.trust[who])
-        self.satisfaction[who] += cfg.contact_trust_gain * (1 - self.satisfaction[who])
+        start, count = self._comm_start[comm], self._comm_count[comm]
+        first = (u * count).astype(np.int64)
+        offsets = (first[:, None] + np.arange(span)[None, :]) % count[:, None]
+        members = (start[:, None] + offsets).ravel()
+        # A household larger than its community's agents reaches each of them once.
+        members = members[(np.arange(span)[None, :] < count[:, None]).ravel()]
+        who, visits = np.unique(members, return_counts=True)
+        reached = np.minimum(visits * (r / span), 1.0)
+        self.contacts[who] += visits
+        fam_step = reached * cfg.contact_familiarity_gain
+        self.familiarity[who] += fam_step * (1 - self.familiarity[who])
+        self.trust[who] += reached * cfg.contact_trust_gain * (1 - self.trust[who])
+        self.satisfaction[who] += reached * cfg.contact_trust_gain * (1 - self.satisfaction[who])
 
     # -- outputs ----------------------------------------------------------------------------
     def means(self) -> dict[str, float]:
@@ -324,7 +360,6 @@ class Residents:
                             float("nan"))
         if self.n:
             out.update(self.means())
-            out["victimised_share"] = float((self.victimised > 0).mean())
         return out
 
     def frame(self, layout: CityLayout) -> pd.DataFrame:

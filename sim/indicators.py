@@ -146,7 +146,8 @@ SUMMARY: tuple[Indicator, ...] = (
        "Trust in police"),
     _s("familiarity_mean", "0-1", "Residents' mean familiarity with officers at the end.",
        "higher", "Familiarity"),
-    _s("victimised_share", "share", "Share of residents victimised at least once.", "lower",
+    _s("victimised_share", "share", "Share of persons victimised at least once (expected "
+       "distinct victims among each cell's persons, whatever the number of agents).", "lower",
        "Residents victimised"),
     _s("calls_read", "rows", "Rows read from the recorded calls file (recorded calls only).",
        label="Calls read"),

@@ -28,6 +28,7 @@ from sim.units import MIN_PER_DAY
 if TYPE_CHECKING:
     from agents.officers import Officers
     from agents.residents import Residents
+    from sim.city import CityLayout
     from sim.dispatch import Dispatcher
     from sim.model import PoliceModel
 
@@ -234,6 +235,8 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
     s["worst_community_response_time"] = float(np.nanmax(cm)) if np.isfinite(cm).any() \
         else float("nan")
     s.update(model.residents.summary())
+    if model.residents.n:
+        s["victimised_share"] = victimised_share(incidents, model.layout)
     s.update(calls_summary(model.calls))
     return s
 
@@ -269,3 +272,34 @@ def extra_tables(model: PoliceModel) -> dict[str, pd.DataFrame]:
         alloc.insert(1, "officer_id", model.force.ids()[alloc["officer_index"].to_numpy()])
     return {"residents": model.residents.frame(model.layout), "allocations": alloc,
             "officers": model.force.frame(model.now)}
+
+
+def victimised_share(incidents: pd.DataFrame, layout: CityLayout) -> float:
+    """Share of *persons* victimised at least once, from the incidents with a resident victim.
+
+    A victim is a person of the incident's cell (of its community when nobody lives in the
+    cell), drawn uniformly: a pool of ``P`` persons hit ``m`` times holds
+    ``P (1 - (1 - 1/P)^m)`` distinct victims in expectation. Computed from persons, not
+    agents, so it does not depend on how many agents stand for them.
+    """
+    pop = np.asarray(layout.population, dtype=float)
+    total = float(pop.sum())
+    if total <= 0:
+        return float("nan")
+    hit = incidents.loc[incidents["victim"].to_numpy() >= 0, ["x", "y"]]
+    cells = (hit["x"].to_numpy().astype(np.int64) * layout.height
+             + hit["y"].to_numpy().astype(np.int64))
+    by_cell = np.bincount(cells, minlength=pop.size).astype(float)
+    empty = pop <= 0
+    comm_pop = np.bincount(layout.community, weights=pop, minlength=layout.n_communities)
+    by_comm = np.bincount(layout.community[empty], weights=by_cell[empty],
+                          minlength=layout.n_communities)
+    by_cell[empty] = 0.0
+
+    def distinct(persons: np.ndarray, hits: np.ndarray) -> float:
+        ok = persons >= 1
+        return float((persons[ok] * -np.expm1(hits[ok] * np.log1p(-1.0 / persons[ok]))).sum()
+                     + np.minimum(hits[~ok], persons[~ok]).sum())
+
+    # Hits in empty cells fall on the community's persons (an approximation: one more pool).
+    return min((distinct(pop, by_cell) + distinct(comm_pop, by_comm)) / total, 1.0)

@@ -63,6 +63,7 @@ MOVED = {
     "residents.cooperation_effect": "outcomes.cooperation_effect",
     "residents.skill_gain_per_case": "police.skill_gain_per_case",
     "residents.officer_familiarity_days": "police.officer_familiarity_days",
+    "strategy.household_size": "residents.household_size",
     "incidents.clearance_rt_effect": "outcomes.clearance_rt_effect",
     "incidents.clearance_skill_effect": "outcomes.clearance_skill_effect",
     **{f"incidents.{k}": f"incidents.classes.{k}" for k in DEFAULT_ORDER},

@@ -93,7 +93,6 @@ class GridParams(SinkingParams):
     grid_households: float = param(
         300.0, "households", "Households per grid (Yangjiang scheme: 150-500).", lo=1, hi=1_000_000,
     )
-    household_size: float = param(2.8, "persons", "Persons per household (census).", lo=0.1, hi=20)
     grid_fallback: bool = param(
         True, "-", "Routine calls go to other units when the grid officer is busy."
     )
@@ -301,7 +300,7 @@ class Grid(Sinking):
     def prepare(self, model: PoliceModel) -> None:
         """Cut every community into square grids of about ``grid_households`` households."""
         lay = model.layout
-        households_per_cell = lay.population.mean() / self.cfg.household_size
+        households_per_cell = lay.population.mean() / self.scenario.residents.household_size
         side = max(1, int(round(np.sqrt(self.cfg.grid_households /
                                         max(households_per_cell, 1e-9)))))
         x, y = lay.xy(np.arange(lay.n_cells))
