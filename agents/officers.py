@@ -60,16 +60,18 @@ class PoliceConfig:
     hq_civilian_share: float = param(
         0.2, "-", "Non-police (civilian) staff among HQ posts: desk work only, never "
         "dispatched (the essay: HQ holds many non-police staff; assumption).", lo=0, hi=1,
+        plausible=(0.1, 0.4),
     )
     admin_share_hq: float = param(
         0.7, "-", "Desk-work share of on-duty time at HQ (domain notes 2.9, assumption).", lo=0,
-        hi=1,
+        hi=1, plausible=(0.5, 0.85),
     )
     admin_share_station: float = param(
-        0.35, "-", "Desk-work share at stations (assumption).", lo=0, hi=1
+        0.35, "-", "Desk-work share at stations (assumption).", lo=0, hi=1, plausible=(0.2, 0.5),
     )
     admin_share_community: float = param(
-        0.2, "-", "Desk-work share of community officers (assumption).", lo=0, hi=1
+        0.2, "-", "Desk-work share of community officers (assumption).", lo=0, hi=1,
+        plausible=(0.1, 0.35),
     )
     patrol_share: float = param(
         0.5, "-", "Share of free, non-admin time on patrol rather than waiting at post.", lo=0,
@@ -87,9 +89,10 @@ class PoliceConfig:
     speed_foot_kmh: float = param(5.0, "km/h", "Walking pace (domain notes 2.1).", lo=0.1, hi=50)
     turnout_min: float = param(
         1.0, "min", "From assignment to moving: reach the car, acknowledge (assumption).",
-        lo=0, hi=1_440,
+        lo=0, hi=1_440, plausible=(0.5, 3.0),
     )
-    skill_mean: float = param(0.5, "-", "Mean skill on a 0..1 scale (assumption).", lo=0, hi=1)
+    skill_mean: float = param(0.5, "-", "Mean skill on a 0..1 scale (assumption).", lo=0, hi=1,
+        plausible=(0.4, 0.6))
     skill_sd: float = param(0.15, "-", "Spread of skill between officers.", lo=0, hi=1)
     shifts_per_day: int = param(
         3, "-", "Three 8-h shifts (Amendola et al. 2011 compare 8/10/12 h).", lo=1, hi=24
@@ -102,7 +105,8 @@ class PoliceConfig:
         lo=0, hi=30,
     )
     skill_gain_per_case: float = param(
-        0.002, "-", "Skill step towards 1 per case handled (learning; assumption).", lo=0, hi=1
+        0.002, "-", "Skill step towards 1 per case handled (learning; assumption).", lo=0, hi=1,
+        plausible=(0.0, 0.01),
     )
     officer_familiarity_days: float = param(
         180.0, "d", "Time for a community officer to know the community (1-e^-1).",

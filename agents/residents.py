@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 
 
 AGENTS_DEFAULT = 10_000
+CHANNELS = ("experience", "word_of_mouth", "presence", "contact", "drift")
+"""What moves satisfaction and trust; each change of a city mean is attributed to one."""
+CHANGE_KEYS = tuple(f"{view}_change_{ch}" for view in ("satisfaction", "trust")
+                    for ch in CHANNELS if not (view == "trust" and ch == "presence"))
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class ResidentsConfig:
                                   "household contact reaches them all.", lo=0.1, hi=20)
     satisfaction_init: float = param(
         0.6, "-", "Baseline satisfaction (share satisfied in surveys ~0.6; assumption).", lo=0,
-        hi=1,
+        hi=1, plausible=(0.5, 0.7),
     )
     trust_init: float = param(
         0.5, "-", "Baseline trust; reporting_trust_ref is anchored here.", lo=0, hi=1
@@ -81,7 +85,7 @@ class ResidentsConfig:
     experience: bool = param(True, "-", "Response experiences change victims' views.")
     experience_rate: float = param(
         0.3, "-", "Step towards 1 (or 0) of a fully good (bad) experience (assumption).", lo=0,
-        hi=1,
+        hi=1, plausible=(0.15, 0.5),
     )
     negativity: float = param(
         5.0, "-", "Weight of a bad experience relative to a good one (Skogan 2006: 4-14).", lo=1,
@@ -89,11 +93,11 @@ class ResidentsConfig:
     )
     trust_rate_ratio: float = param(
         0.5, "-", "Trust moves at this fraction of the satisfaction rate (assumption).", lo=0,
-        hi=1,
+        hi=1, plausible=(0.25, 0.75),
     )
     word_of_mouth: float = param(
         0.2, "-", "Attenuation of an experience passed to network neighbours (assumption).",
-        lo=0, hi=1,
+        lo=0, hi=1, plausible=(0.05, 0.4),
     )
     response_weight: float = param(
         0.6, "-", "Weight of response time vs expectation in the experience score "
@@ -109,7 +113,7 @@ class ResidentsConfig:
     presence: bool = param(True, "-", "Visible patrol lifts satisfaction of those who see it.")
     presence_gain: float = param(
         0.004, "1/d", "Daily satisfaction gain at saturating presence (assumption; small, "
-        "Gill et al. 2014).", lo=0, hi=1,
+        "Gill et al. 2014).", lo=0, hi=1, plausible=(0.001, 0.01),
     )
     presence_half_hours: float = param(
         2.0, "officer-h/d", "Presence scale: 1-e^-1 of the effect at this many hours a day.",
@@ -117,27 +121,28 @@ class ResidentsConfig:
     )
     vehicle_visibility: float = param(
         0.3, "-", "Visibility of a patrol car relative to an officer on foot (assumption).",
-        lo=0, hi=1,
+        lo=0, hi=1, plausible=(0.1, 0.6),
     )
     contact: bool = param(True, "-", "Community officers make household contacts.")
     contacts_per_hour: float = param(
         3.0, "1/h", "Household contacts per foot-patrol hour of a community officer "
-        "(assumption; household visits).", lo=0, hi=60,
+        "(assumption; household visits).", lo=0, hi=60, plausible=(1.0, 6.0),
     )
     contact_familiarity_gain: float = param(
-        0.3, "-", "Familiarity step towards 1 per contact (assumption).", lo=0, hi=1
+        0.3, "-", "Familiarity step towards 1 per contact (assumption).", lo=0, hi=1,
+        plausible=(0.1, 0.5),
     )
     contact_trust_gain: float = param(
         0.02, "-", "Trust and satisfaction step per contact (procedural justice; assumption).",
-        lo=0, hi=1,
+        lo=0, hi=1, plausible=(0.005, 0.05),
     )
     familiarity_decay_per_day: float = param(
         1 / 180, "1/d", "Familiarity fades over ~6 months without contact (assumption).", lo=0,
-        hi=1,
+        hi=1, plausible=(1 / 365, 1 / 90),
     )
     drift_per_day: float = param(
         1 / 365, "1/d", "Relaxation of satisfaction and trust towards baseline (assumption).",
-        lo=0, hi=1,
+        lo=0, hi=1, plausible=(1 / 730, 1 / 180),
     )
     cooperation_familiarity_weight: float = param(
         0.5, "-", "Weight of familiarity (vs trust) in cooperation.", lo=0, hi=1
@@ -177,6 +182,11 @@ class Residents:
                                                               self.n_communities)
         self.presence = np.zeros(layout.n_cells)
         self.contacts_due = np.zeros(self.n_communities)
+        self.start = {"satisfaction": float(self.satisfaction.mean()) if self.n else np.nan,
+                      "trust": float(self.trust.mean()) if self.n else np.nan}
+        """City means at the start (the decomposition's origin)."""
+        self.change: dict[str, float] = dict.fromkeys(CHANGE_KEYS, 0.0)
+        """City-mean change of satisfaction and trust by channel (``CHANNELS``)."""
 
     # -- look-ups ---------------------------------------------------------------------------
     def victims(self, cells: np.ndarray, communities: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -263,9 +273,10 @@ class Residents:
         self._nudge(victim, score, share)
         if cfg.word_of_mouth > 0:
             nb = self.network.indices[self.network.indptr[victim]:self.network.indptr[victim + 1]]
-            self._nudge(nb, score, cfg.word_of_mouth * share)
+            self._nudge(nb, score, cfg.word_of_mouth * share, "word_of_mouth")
 
-    def _nudge(self, idx: np.ndarray | int, score: float, weight: float) -> None:
+    def _nudge(self, idx: np.ndarray | int, score: float, weight: float,
+               channel: str = "experience") -> None:
         """Move satisfaction and trust of ``idx`` a share of the way to 1 (or 0).
 
         A person's step is ``rate * |score|`` (times ``negativity`` for bad experiences),
@@ -274,12 +285,12 @@ class Residents:
         """
         cfg = self.cfg
         rate = cfg.experience_rate * (1.0 if score >= 0 else cfg.negativity)
-        for arr, k in ((self.satisfaction, 1.0), (self.trust, cfg.trust_rate_ratio)):
+        for view, arr, k in (("satisfaction", self.satisfaction, 1.0),
+                             ("trust", self.trust, cfg.trust_rate_ratio)):
             share = min(rate * k * abs(score), 1.0) * weight
-            if score >= 0:
-                arr[idx] += share * (1 - arr[idx])
-            else:
-                arr[idx] -= share * arr[idx]
+            step = share * (1 - arr[idx]) if score >= 0 else -share * arr[idx]
+            arr[idx] += step
+            self._account(view, channel, step)
 
     def daily(self) -> None:
         """One day of presence, contact, decay and drift (all vectorised).
@@ -291,14 +302,26 @@ class Residents:
         presence, contacts_by_community = self.presence, self.contacts_due
         if cfg.presence:
             seen = 1 - np.exp(-presence[self.home] / cfg.presence_half_hours)
-            self.satisfaction += cfg.presence_gain * seen * (1 - self.satisfaction)
+            step = cfg.presence_gain * seen * (1 - self.satisfaction)
+            self.satisfaction += step
+            self._account("satisfaction", "presence", step)
         if cfg.contact:
             self._contacts(contacts_by_community)
         self.familiarity *= np.exp(-cfg.familiarity_decay_per_day)
-        self.satisfaction += cfg.drift_per_day * (cfg.satisfaction_init - self.satisfaction)
-        self.trust += cfg.drift_per_day * (cfg.trust_init - self.trust)
+        for view, arr, base in (("satisfaction", self.satisfaction, cfg.satisfaction_init),
+                                ("trust", self.trust, cfg.trust_init)):
+            step = cfg.drift_per_day * (base - arr)
+            arr += step
+            self._account(view, "drift", step)
+        # Every step is convex (towards 0, 1 or the baseline): clipping only removes rounding.
         np.clip(self.satisfaction, 0, 1, out=self.satisfaction)
         np.clip(self.trust, 0, 1, out=self.trust)
+
+    def _account(self, view: str, channel: str, step: np.ndarray | float) -> None:
+        """Add a change of ``view`` by ``channel`` to the city-mean decomposition."""
+        if self.n:
+            key = f"{view}_change_{channel}"
+            self.change[key] = self.change.get(key, 0.0) + float(np.sum(step)) / self.n
 
     def new_day(self) -> None:
         """Start a new day's presence and contact counters."""
@@ -334,8 +357,10 @@ class Residents:
         self.contacts[who] += visits
         fam_step = reached * cfg.contact_familiarity_gain
         self.familiarity[who] += fam_step * (1 - self.familiarity[who])
-        self.trust[who] += reached * cfg.contact_trust_gain * (1 - self.trust[who])
-        self.satisfaction[who] += reached * cfg.contact_trust_gain * (1 - self.satisfaction[who])
+        for view, arr in (("trust", self.trust), ("satisfaction", self.satisfaction)):
+            step = reached * cfg.contact_trust_gain * (1 - arr[who])
+            arr[who] += step
+            self._account(view, "contact", step)
 
     # -- outputs ----------------------------------------------------------------------------
     def means(self) -> dict[str, float]:
@@ -360,6 +385,9 @@ class Residents:
                             float("nan"))
         if self.n:
             out.update(self.means())
+            out["satisfaction_start_mean"] = self.start["satisfaction"]
+            out["trust_start_mean"] = self.start["trust"]
+            out.update(self.change)
         return out
 
     def frame(self, layout: CityLayout) -> pd.DataFrame:

@@ -41,10 +41,11 @@ class DispatchConfig:
     )
     hop_delay_min: float = param(
         2.0, "min", "Median relay delay per tier hop (domain notes 2.9, assumption).",
-        lo=0, hi=1_440,
+        lo=0, hi=1_440, plausible=(1.0, 4.0),
     )
     delay_sigma: float = param(
-        0.5, "-", "Log-sd of handling and relay delays (lognormal; assumption).", lo=0, hi=5
+        0.5, "-", "Log-sd of handling and relay delays (lognormal; assumption).", lo=0, hi=5,
+        plausible=(0.25, 0.75),
     )
     hops: int = param(
         2, "-", "Hops when the strategy does not decide: HQ centre -> station -> unit.", lo=0,

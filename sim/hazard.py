@@ -43,7 +43,7 @@ class HazardConfig:
     near_repeat: bool = param(True, "-", "An incident raises near-term risk nearby.")
     near_repeat_eta: float = param(
         0.2, "-", "Expected follow-on incidents per incident (Hawkes branching ratio; "
-        "Mohler 2011, assumption 0.2-0.5).", lo=0, hi=0.95,
+        "Mohler 2011, assumption 0.2-0.5).", lo=0, hi=0.95, plausible=(0.1, 0.5),
     )
     near_repeat_days: float = param(
         14.0, "d", "Mean delay of follow-on incidents (Johnson & Bowers 2004: 1-4 weeks).",

@@ -108,13 +108,14 @@ class IncidentConfig:
         "1/(1000 persons d)",
         "True incidents; with ~50% reported, ~0.55 calls per person per year, the order of "
         "US calls-for-service rates (assumption).",
-        lo=0, hi=1_000,
+        lo=0, hi=1_000, plausible=(2.0, 4.5),
     )
     daily_amplitude: float = param(
-        0.5, "-", "Relative amplitude of the daily cycle (evening peak; assumption).", lo=0, hi=1
+        0.5, "-", "Relative amplitude of the daily cycle (evening peak; assumption).", lo=0, hi=1,
+        plausible=(0.3, 0.7),
     )
     peak_hour: float = param(20.0, "h", "Hour of the daily peak (evening; assumption).", lo=0,
-                             hi=24)
+                             hi=24, plausible=(18.0, 22.0))
     report_delay_in_progress_min: float = param(
         2.0, "min", "Median time to call for incidents in progress (Kansas City RTA).",
         lo=0, hi=525_600,
@@ -124,7 +125,8 @@ class IncidentConfig:
         lo=0, hi=525_600,
     )
     report_delay_sigma: float = param(
-        1.0, "-", "Log-sd of reporting delays (lognormal; assumption).", lo=0, hi=5
+        1.0, "-", "Log-sd of reporting delays (lognormal; assumption).", lo=0, hi=5,
+        plausible=(0.5, 1.5),
     )
     on_scene_distribution: str = param(
         "lognormal",

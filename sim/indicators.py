@@ -129,6 +129,13 @@ SUMMARY: tuple[Indicator, ...] = (
        "lower", "Travel time, mean"),
     _s("on_scene_mean", "min", "Mean time on scene of closed incidents.",
        label="On-scene time, mean"),
+    _s("response_chain_mean", "min", "Mean command-chain delay (call to ready for dispatch) "
+       "of the attended incidents: with the next two it adds up to response_time_mean.",
+       "lower", "Response: command chain"),
+    _s("response_queue_mean", "min", "Mean wait for an officer (ready to dispatched) of the "
+       "attended incidents.", "lower", "Response: queue"),
+    _s("response_travel_mean", "min", "Mean travel, turnout included (dispatched to arrival), "
+       "of the attended incidents.", "lower", "Response: travel"),
     _s("clearance_rate", "share", "Cleared incidents / closed incidents.", "higher",
        "Clearance rate"),
     _s("utilization_mean", "share",
@@ -146,6 +153,20 @@ SUMMARY: tuple[Indicator, ...] = (
        "Trust in police"),
     _s("familiarity_mean", "0-1", "Residents' mean familiarity with officers at the end.",
        "higher", "Familiarity"),
+    _s("satisfaction_start_mean", "0-1", "Residents' mean satisfaction at the start.",
+       label="Satisfaction at the start"),
+    _s("trust_start_mean", "0-1", "Residents' mean trust at the start.",
+       label="Trust at the start"),
+    *(_s(f"{view}_change_{ch}", "0-1", f"Change of mean {view} over the run due to {what}; "
+         f"the channels add up to the end mean minus the start mean.", "higher",
+         f"{view.capitalize()}: {what}")
+      for view in ("satisfaction", "trust")
+      for ch, what in (("experience", "victims' response experiences"),
+                       ("word_of_mouth", "word of mouth"),
+                       ("presence", "visible patrol"),
+                       ("contact", "household contacts"),
+                       ("drift", "drift to the baseline"))
+      if not (view == "trust" and ch == "presence")),
     _s("victimised_share", "share", "Share of persons victimised at least once (expected "
        "distinct victims among each cell's persons, whatever the number of agents).", "lower",
        "Residents victimised"),

@@ -195,7 +195,7 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
     rep = _rows(incidents, incidents["reported"],
                 ["t_ready", "t_dispatch", "t_arrive", "lost", "dispatch_delay"])
     arrived = _rows(incidents, incidents["t_arrive"].notna(),
-                    ["response_time", "travel_time", "priority"])
+                    ["response_time", "travel_time", "priority", "dispatch_delay", "queue_wait"])
     dispatched = _rows(incidents, incidents["t_dispatch"].notna(), ["queue_wait"])
     closed = _rows(incidents, incidents["t_clear"].notna(), ["on_scene", "cleared"])
     rt = arrived["response_time"]
@@ -224,6 +224,10 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
         "queue_wait_mean": _mean(dispatched["queue_wait"]),
         "travel_time_mean": _mean(arrived["travel_time"]),
         "on_scene_mean": _mean(closed["on_scene"]),
+        # The same attended incidents as response_time_mean, so the three add up to it.
+        "response_chain_mean": _mean(arrived["dispatch_delay"]),
+        "response_queue_mean": _mean(arrived["queue_wait"]),
+        "response_travel_mean": _mean(arrived["travel_time"]),
         "clearance_rate": _ratio(int(closed["cleared"].sum()), len(closed)),
         "utilization_mean": busy_share(st[:, COMMITTED].sum(), on),
     }

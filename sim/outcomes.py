@@ -41,7 +41,7 @@ class OutcomesConfig:
     )
     clearance_skill_effect: float = param(
         1.0, "logit", "Log-odds gain per unit of officer skill above 0.5 (assumption).", lo=0,
-        hi=10,
+        hi=10, plausible=(0.5, 2.0),
     )
     reporting_trust_elasticity: float = param(
         1.0, "-", "Relative change in reporting per unit of trust above baseline "

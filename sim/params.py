@@ -59,6 +59,8 @@ class ParamInfo:
         lo: Smallest admissible value (inclusive), or None.
         hi: Largest admissible value (inclusive), or None.
         choices: Admissible values for text parameters, or None.
+        plausible: For a parameter whose value is an assumption, the ends of its plausible
+            range (the assumption audit re-runs a comparison at both), or None.
     """
 
     unit: str
@@ -66,6 +68,7 @@ class ParamInfo:
     lo: float | None = None
     hi: float | None = None
     choices: tuple[str, ...] | None = None
+    plausible: tuple[float, float] | None = None
 
 
 def param(
@@ -76,6 +79,7 @@ def param(
     lo: float | None = None,
     hi: float | None = None,
     choices: tuple[str, ...] | None = None,
+    plausible: tuple[float, float] | None = None,
 ) -> Any:
     """Declare a scenario parameter.
 
@@ -86,11 +90,12 @@ def param(
         lo: Inclusive lower bound, if any.
         hi: Inclusive upper bound, if any.
         choices: Allowed values of a text parameter, if any.
+        plausible: Ends of the plausible range of an assumed value (for the audit).
 
     Returns:
         A dataclass field carrying a :class:`ParamInfo` in its metadata.
     """
-    info = ParamInfo(unit=unit, why=why, lo=lo, hi=hi, choices=choices)
+    info = ParamInfo(unit=unit, why=why, lo=lo, hi=hi, choices=choices, plausible=plausible)
     return field(default=default, metadata={"param": info})
 
 
@@ -194,6 +199,8 @@ def markdown_table(obj: Any) -> str:
             lo = "" if info.lo is None else f"{info.lo:g}"
             hi = "" if info.hi is None else f"{info.hi:g}"
             rng = f"{lo} .. {hi}" if (lo or hi) else ""
+        if info.plausible:
+            rng += f" (plausible {info.plausible[0]:.4g} .. {info.plausible[1]:.4g})"
         shown = show_value(value)
         why = info.why.replace("|", "/")
         lines.append(f"| `{name}` | {info.unit} | {shown} | {rng} | {why} |")

@@ -366,3 +366,23 @@ def test_error_messages_are_single_lines_without_python_reprs_of_classes():
         Scenario().with_overrides({"city.width": "wide"})
     msg = _field_error(excinfo, "city.width")
     assert not re.search(r"<class|Traceback", msg)
+
+
+# Parameters whose value describes the scenario (the city studied, the data file), not a
+# behavioural assumption: the audit does not vary them.
+NOT_AUDITED = {"city.width", "city.precincts_x", "city.population", "city.density_peaks",
+               "city.risk_noise_sd", "city.arterial_speedup", "police.officers",
+               "data.fit_bandwidth_cells", "data.fit_floor"}
+
+
+def test_every_assumed_value_declares_its_plausible_range():
+    for name, value, info in Scenario().params():
+        if isinstance(value, bool | str | tuple):
+            continue
+        if "assumption" in info.why.lower() and name not in NOT_AUDITED:
+            assert info.plausible is not None, f"{name}: an assumption without a plausible range"
+        if info.plausible is not None:
+            a, b = info.plausible
+            assert a < b, name
+            assert a <= value <= b, f"{name}: default outside its plausible range"
+            assert (info.lo is None or info.lo <= a) and (info.hi is None or b <= info.hi), name

@@ -68,10 +68,11 @@ class SinkingParams:
                            lo=0, hi=10)
     tech_handling_factor: float = param(
         0.6, "-", "Call handling time with the platform relative to without (assumption).",
-        lo=0, hi=1,
+        lo=0, hi=1, plausible=(0.4, 0.8),
     )
     tech_clearance_bonus: float = param(
-        0.3, "logit", "Clearance log-odds from data sharing (assumption).", lo=0, hi=5
+        0.3, "logit", "Clearance log-odds from data sharing (assumption).", lo=0, hi=5,
+        plausible=(0.1, 0.5),
     )
     patrol_focus: float = param(
         1.0, "-", "Predictive patrol: patrol weight proportional to risk^focus (hot-spot "
