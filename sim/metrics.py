@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from agents.residents import Residents
     from sim.city import CityLayout
     from sim.dispatch import Dispatcher
+    from sim.incidents import IncidentLog
     from sim.model import PoliceModel
 
 COMMITTED = [int(OfficerState.TRAVELLING), int(OfficerState.ON_SCENE)]
@@ -54,18 +55,28 @@ def busy_share(busy: float, on_duty: float) -> float:
 class DailyRecorder:
     """Snapshots taken at the end of every simulated day.
 
+    ``rows`` holds what cannot be reconstructed afterwards (joined into the daily table);
+    ``latest`` is the last day's full set of daily indicators, the incident counts and
+    response and clearance figures of that day included (what ``model.datacollector``
+    collects).
+
     Args:
         force: The officers (time per state).
         dispatcher: The queue and the open incidents.
         residents: Satisfaction, trust and familiarity.
+        log: The incident log (the day's incidents, responses and clearances).
     """
 
-    def __init__(self, force: Officers, dispatcher: Dispatcher, residents: Residents) -> None:
+    def __init__(self, force: Officers, dispatcher: Dispatcher, residents: Residents,
+                 log: IncidentLog | None = None) -> None:
         self.force = force
         self.dispatcher = dispatcher
         self.residents = residents
+        self.log = log
         self.rows: list[dict[str, Any]] = []
+        self.latest: dict[str, Any] = {}
         self._last = np.zeros((len(Tier), len(OfficerState)))
+        self._open_from = 0  # every incident before this id is final (no more changes)
 
     def close_day(self, day: int) -> None:
         """Record the snapshot for ``day`` (called at its end)."""
@@ -82,6 +93,51 @@ class DailyRecorder:
         row["utilization"] = busy_share(delta[:, COMMITTED].sum(), on_all)
         row.update(self.residents.means())
         self.rows.append(row)
+        self.latest = {**row, **self.incident_day(day)}
+
+    def incident_day(self, day: int) -> dict[str, float]:
+        """Day ``day``'s incidents (by occurrence), responses (by arrival), clearances."""
+        log = self.log
+        if log is None:
+            return {}
+        t0, t1 = day * MIN_PER_DAY, (day + 1) * MIN_PER_DAY
+        lo, hi = log.first_id_at(t0), log.first_id_at(t1)
+        reported = log.column("reported", start=lo)[: hi - lo]
+        start = max(self._open_from, log.first_id)
+        arrive, clear = log.column("t_arrive", start=start), log.column("t_clear", start=start)
+        rt = arrive - log.column("t_report", start=start)
+        arrived = (arrive >= t0) & (arrive < t1)
+        closed = (clear >= t0) & (clear < t1)
+        cleared = log.column("cleared", start=start)[closed]
+        final = ~log.column("reported", start=start) | log.column("lost", start=start) | \
+            np.isfinite(clear)
+        self._open_from = start + (int(np.argmin(final)) if not final.all() else final.size)
+        n_true, n_rep, n_arr, n_clo = hi - lo, int(reported.sum()), int(arrived.sum()), \
+            int(closed.sum())
+        return {"incidents_true": float(n_true), "incidents_reported": float(n_rep),
+                "reporting_rate": n_rep / n_true if n_true else float("nan"),
+                "responses": float(n_arr),
+                "response_time_mean": float(rt[arrived].mean()) if n_arr else float("nan"),
+                "closed": float(n_clo), "cleared": float(cleared.sum()),
+                "clearance_rate": float(cleared.mean()) if n_clo else float("nan")}
+
+
+DAILY_COLLECTED = ("day", "incidents_true", "incidents_reported", "reporting_rate", "responses",
+                   "response_time_mean", "closed", "cleared", "clearance_rate", "utilization",
+                   "queue_end", "open_end", "satisfaction_mean", "trust_mean",
+                   "familiarity_mean")
+"""The daily indicators ``model.datacollector`` collects at the end of every day (names and
+definitions as in the daily table, :mod:`sim.indicators`)."""
+
+
+def daily_collector() -> Any:
+    """A Mesa ``DataCollector`` of the daily indicators, collected at each day's end."""
+    from mesa import DataCollector
+
+    def reporter(name: str) -> Any:
+        return lambda m: m.recorder.latest.get(name, float("nan"))
+
+    return DataCollector(model_reporters={name: reporter(name) for name in DAILY_COLLECTED})
 
 
 def gini(values: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> float:

@@ -30,8 +30,8 @@ from agents.residents import Residents
 from sim.city import CityLayout, build_grid, build_layout, travel_for
 from sim.demand import Demand, load_recorded
 from sim.dispatch import Desk, Dispatcher
-from sim.mesa_scenario import MesaScenario
-from sim.metrics import DailyRecorder
+from sim.mesa_scenario import MesaScenario, model_arguments
+from sim.metrics import DailyRecorder, daily_collector
 from sim.outcomes import Outcomes
 from sim.patrol import PatrolAreas
 from sim.postings import Postings
@@ -50,19 +50,26 @@ class PoliceModel(Postings, Model):
     ``model.scenario`` (and so every agent's ``agent.scenario``) is a
     :class:`sim.mesa_scenario.MesaScenario` holding it.
 
+    A well-behaved Mesa model: ``PoliceModel(**{"police.officers": 150}, rng=7)`` takes
+    dotted overrides and Mesa's ``rng``; ``model.running`` turns False at the horizon
+    (``run.days``); ``model.datacollector`` is a Mesa ``DataCollector`` of the daily
+    indicators, so ``mesa.batch_run`` works on it.
+
     Args:
         scenario: The validated scenario (defaults if None), or a
             :class:`~sim.mesa_scenario.MesaScenario` holding one (as Mesa's app passes back).
-        seed: Root seed or SeedSequence; defaults to ``scenario.run.seed``.
+        seed: Root seed or SeedSequence; defaults to ``rng``, then ``scenario.run.seed``.
+        rng: Mesa's name for the seed (an integer, a SeedSequence or a Generator).
+        **overrides: Dotted scenario keys and values, applied to ``scenario``.
     """
 
     def __init__(self, scenario: Scenario | MesaScenario | None = None,
-                 seed: int | np.random.SeedSequence | None = None) -> None:
-        if isinstance(scenario, MesaScenario):
-            scenario = scenario.config
-        self.strategy = make_strategy(scenario or Scenario())
+                 seed: int | np.random.SeedSequence | None = None, *, rng: Any = None,
+                 **overrides: Any) -> None:
+        scenario, root = model_arguments(scenario, seed, rng, overrides)
+        self.strategy = make_strategy(scenario)
         scenario = self.strategy.scenario
-        self.streams = make_streams(scenario.run.seed if seed is None else seed)
+        self.streams = make_streams(root)
         # Mesa seeds model.random and model.rng from the scenario's rng.
         mesa_seed = int(self.streams.dispatch.integers(2**62))
         super().__init__(scenario=MesaScenario(scenario, rng=mesa_seed))
@@ -127,7 +134,8 @@ class PoliceModel(Postings, Model):
                                  lambda: self.strategy.clearance_bonus(self))
         self.outcomes.refresh_cooperation()
         self.dispatcher = Dispatcher(cfg.dispatch, self.desk())
-        self.recorder = DailyRecorder(self.force, self.dispatcher, self.residents)
+        self.recorder = DailyRecorder(self.force, self.dispatcher, self.residents, self.log)
+        self.datacollector = daily_collector()
 
     def desk(self) -> Desk:
         """The dispatcher's collaborators."""
@@ -187,6 +195,8 @@ class PoliceModel(Postings, Model):
         self.residents.daily()
         self.outcomes.refresh_cooperation()
         self.recorder.close_day(day - 1)
+        self.datacollector.collect(self)
+        self.running = day < self.horizon_days
         self.demand.spill(day, self.dispatcher.first_live(self.log.n),
                           self.strategy.look_back_days(), self.incident_frame)
         self.strategy.on_day(self, day)
