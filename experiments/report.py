@@ -5,11 +5,12 @@
 
 * ``report.md``: the design, failed runs, the mean and 95% confidence interval of every
   indicator at every design point, paired differences against a baseline level (with
-  confidence intervals, p-values and the variance reduction pairing achieved) and, for
-  sampled designs, sensitivity indices;
+  confidence intervals, p-values and the variance reduction pairing achieved), why they
+  differ (the paired differences of response time, satisfaction and trust split into the
+  parts that add up to them) and, for sampled designs, sensitivity indices;
 * ``figures/*.png``: indicators against factor levels with CI bands, response-time
-  distributions, a per-community map of the gap to the baseline, daily series and
-  sensitivity indices;
+  distributions, a per-community map of the gap to the baseline, daily series, the parts
+  of the paired differences and sensitivity indices;
 * ``tables/*.csv``: the full tables behind the Markdown.
 
 Pairing: replication ``r`` of every design point used the same random streams (common random
@@ -23,6 +24,7 @@ display, no global backend change).
 This module is the entry point; the pieces live in :mod:`experiments.report_context` (what
 every section needs), :mod:`experiments.report_stats` (confidence intervals, paired tests),
 :mod:`experiments.report_paired` (paired-differences tables),
+:mod:`experiments.report_decomposition` (the parts of the paired differences),
 :mod:`experiments.report_sensitivity` (sensitivity indices), :mod:`experiments.report_figures`
 and :mod:`experiments.report_markdown`. Every name they define that was importable from here
 still is.
@@ -38,11 +40,13 @@ from typing import Any
 import pandas as pd
 
 from experiments.report_context import DEFAULT_INDICATORS, META, Context, make_context
+from experiments.report_decomposition import decomposition
 from experiments.report_figures import (
     MAX_LINES,
     MAX_MAPS,
     figure_community_map,
     figure_daily,
+    figure_decomposition,
     figure_indicators,
     figure_rt_distribution,
     figure_scatter,
@@ -50,6 +54,7 @@ from experiments.report_figures import (
 )
 from experiments.report_markdown import (
     md_table,
+    section_decomposition,
     section_failed,
     section_figures,
     section_header,
@@ -82,8 +87,10 @@ __all__ = [
     "Report",
     "community_gaps",
     "comparisons",
+    "decomposition",
     "figure_community_map",
     "figure_daily",
+    "figure_decomposition",
     "figure_indicators",
     "figure_rt_distribution",
     "figure_scatter",
@@ -94,6 +101,7 @@ __all__ = [
     "paired_differences",
     "paired_stats",
     "point_stats",
+    "section_decomposition",
     "section_failed",
     "section_figures",
     "section_header",
@@ -194,14 +202,16 @@ def _make(result: SweepResult, out_dir: Path, baseline: Any, baseline_factor: st
     paired = paired_differences(ctx)
     sens = sensitivity(ctx)
     gaps = community_gaps(ctx)
+    dec = decomposition(ctx)
     figures = (figure_indicators(ctx, ps) + figure_rt_distribution(ctx)
                + figure_community_map(ctx, gaps) + figure_daily(ctx)
-               + figure_sensitivity(ctx, sens))
+               + figure_sensitivity(ctx, sens) + figure_decomposition(ctx, dec))
     tables = {"point_stats": ps, "paired_differences": paired, "sensitivity": sens,
-              "community_gaps": gaps}
+              "community_gaps": gaps, "decomposition": dec}
     text = "\n".join(s for s in (
         section_header(ctx), section_failed(ctx), section_points(ctx, ps),
-        section_paired(ctx, paired), section_sensitivity(ctx, sens),
+        section_paired(ctx, paired), section_decomposition(ctx, dec),
+        section_sensitivity(ctx, sens),
         section_figures(ctx, figures)) if s)
     return _write(out_dir, text, figures, tables)
 

@@ -19,12 +19,20 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from experiments.report_context import Context, cross_groups, fmt_level, point_label, short_key
+from experiments.report_context import (
+    Context,
+    cross_groups,
+    fmt_level,
+    indicator_unit,
+    point_label,
+    short_key,
+)
 from experiments.report_stats import t_half_width
 from sim import indicators as registry
 
 MAX_LINES = 10
 MAX_MAPS = 6
+MAX_COMPARISONS = 30
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -261,3 +269,62 @@ def figure_sensitivity(ctx: Context, sens: pd.DataFrame) -> list[Path]:
     if len(groups) > 1:
         axes[0].legend(fontsize=7)
     return [_save(fig, ctx.out / "figures" / "sensitivity.png")]
+
+
+_PARTS = ("command chain", "queue", "travel", "start", "experience", "word of mouth",
+          "presence", "contact", "drift")
+
+
+def _part_color(name: str) -> Any:
+    """The same colour for a part in every panel and every report (tab10)."""
+    from matplotlib import colormaps
+
+    i = _PARTS.index(name) if name in _PARTS else sum(map(ord, name))
+    return colormaps["tab10"](i % 10)
+
+
+def figure_decomposition(ctx: Context, dec: pd.DataFrame) -> list[Path]:
+    """Each paired difference stacked by its parts, one panel per decomposed total.
+
+    Positive parts are stacked up from zero, negative ones down; the black marker is the
+    total difference with its 95% CI.
+    """
+    if dec.empty:
+        return []
+    totals = list(pd.unique(dec["indicator"]))
+    points = list(pd.unique(dec["point"]))[:MAX_COMPARISONS]
+    wide = len(points) > 8
+    fig, axes = _grid(len(totals), ncols=1 if wide else 3,
+                      size=(max(5.0, 0.45 * len(points) + 2.5), 3.8))
+    for ax, total in zip(axes, totals, strict=True):
+        sub = dec[(dec["indicator"] == total) & dec["point"].isin(points)]
+        whole = sub[sub["component"] == "total"].set_index("point").reindex(points)
+        parts = sub[sub["component"] != "total"]
+        x = np.arange(len(points))
+        up, down = np.zeros(len(points)), np.zeros(len(points))
+        for comp in pd.unique(parts["component"]):
+            d = parts[parts["component"] == comp].set_index("point")["diff"].reindex(points)
+            v = d.fillna(0.0).to_numpy(float)
+            bottom = np.where(v >= 0, up, down)
+            ax.bar(x, v, bottom=bottom, width=0.6, label=str(comp), color=_part_color(comp))
+            up, down = up + np.clip(v, 0, None), down + np.clip(v, None, 0)
+        mean = whole["diff"].to_numpy(float)
+        lo, hi = whole["ci_lo"].to_numpy(float), whole["ci_hi"].to_numpy(float)
+        err = np.nan_to_num(np.abs(np.vstack([mean - lo, hi - mean])))
+        ax.errorbar(x, mean, yerr=err, fmt="D", color="black", capsize=3, markersize=4,
+                    label="total (95% CI)", zorder=3)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        top = np.nanmax([up.max(), np.nanmax(np.append(hi, 0.0))])
+        bottom = np.nanmin([down.min(), np.nanmin(np.append(lo, 0.0))])
+        pad = 0.08 * (top - bottom) or 1.0
+        ax.set_ylim(bottom - pad, top + pad)
+        ax.set_xticks(x, [str(c) for c in whole["comparison"]], rotation=30, ha="right",
+                      fontsize=7)
+        ax.set_title(f"{registry.label(total)}: level - {fmt_level(ctx.baseline)}", fontsize=9)
+        unit = indicator_unit(total)
+        ax.set_ylabel(f"paired difference ({unit})" if unit else "paired difference",
+                      fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend(fontsize=6, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.32))
+    fig.suptitle("Why they differ: paired differences against the baseline, by part")
+    return [_save(fig, ctx.out / "figures" / "decomposition.png")]

@@ -14,7 +14,21 @@ import numpy as np
 import pandas as pd
 
 from experiments.report_context import Context, fmt_level, indicator_unit, point_label
-from experiments.sweep import replay_command
+from experiments.report_decomposition import (
+    TOTAL,
+    available,
+    largest_part,
+    missing_keys,
+    sum_gaps,
+)
+from experiments.report_paired import comparisons
+from experiments.sweep import DECOMPOSITIONS, replay_command
+from sim import indicators as registry
+
+MAX_COMPARISONS = 30
+"""Comparisons shown in the Markdown tables (every one is in the CSV)."""
+_SHORT = {"response_time_mean": "response time", "satisfaction_mean": "satisfaction",
+          "trust_mean": "trust"}
 
 
 def md_table(frame: pd.DataFrame) -> str:
@@ -131,6 +145,94 @@ def section_paired(ctx: Context, paired: pd.DataFrame) -> str:
             "variance reduction = 1 - var(d) / (var(a) + var(b)) (0: none; 1: all the "
             "noise shared). Every indicator and pair: `tables/paired_differences.csv`.\n\n"
             + md_table(summary))
+
+
+def section_decomposition(ctx: Context, dec: pd.DataFrame) -> str:
+    """Why the levels differ: each paired difference split into the parts that add up to it.
+
+    Empty without comparisons; one line when the runs lack the parts (an older store).
+    """
+    if not comparisons(ctx) or ctx.ok.empty:
+        return ""
+    head = "## Why they differ"
+    if dec.empty and available(ctx):
+        return f"{head}\n\nSkipped: no pair of runs has the totals and all their parts.\n"
+    if dec.empty:
+        keys = missing_keys(ctx)
+        shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+        return (f"{head}\n\nSkipped: the runs of this store lack the decomposition keys "
+                f"({shown}); rerun the sweep with `--force` to get them.\n")
+    totals = [t for t in DECOMPOSITIONS if t in set(dec["indicator"])]
+    points = list(pd.unique(dec["point"]))
+    shown = points[:MAX_COMPARISONS]
+    lines = [f"{head}: parts of the paired differences against "
+             f"`{ctx.baseline_factor} = {ctx.baseline}`", "",
+             "In every run the mean response time is command chain + queue + travel (means "
+             "over the same attended incidents), and the end mean of satisfaction (of trust) "
+             "is its start mean plus its change by each channel; so each paired difference "
+             "(level - baseline within a replication) is the sum of the paired differences "
+             "of its parts. Mean [95% CI] over the pairs; with common random numbers the "
+             "start difference is 0. Every part with its share of the total: "
+             "`tables/decomposition.csv`; figure: `figures/decomposition.png`.", ""]
+    lines += [f"- {_why_sentence(dec, p, totals, ctx.baseline)}" for p in shown]
+    if len(points) > len(shown):
+        lines.append(f"- ({len(points) - len(shown)} more comparisons in the CSV)")
+    gaps = sum_gaps(dec)
+    for total in totals:
+        sub = dec[(dec["indicator"] == total) & dec["point"].isin(shown)]
+        parts = [c for c in pd.unique(sub["component"]) if c != TOTAL]
+        cells = sub.assign(text=[_ci_text(m, lo, hi) for m, lo, hi in
+                                 zip(sub["diff"], sub["ci_lo"], sub["ci_hi"], strict=True)])
+        wide = cells.pivot(index="point", columns="component", values="text")
+        wide = wide.reindex(index=shown, columns=[TOTAL, *parts])
+        first = cells.drop_duplicates("point").set_index("point")
+        g = gaps[gaps["indicator"] == total].set_index("point")
+        wide.insert(0, "pairs", first["n"].reindex(wide.index))
+        wide.insert(0, "comparison", first["comparison"].reindex(wide.index))
+        wide["sum of parts"] = g["parts"].reindex(wide.index)
+        wide = wide.dropna(subset=["comparison"])
+        worst = float(g["gap"].abs().max())
+        unit = " min" if indicator_unit(total) == "min" else ""
+        lines += ["", f"### {registry.label(total)}: difference and its parts", "",
+                  md_table(wide.reset_index(drop=True)),
+                  f"Sum check: {' + '.join(parts)} = total difference in every comparison "
+                  f"(largest |sum - total| = {worst:.2g}{unit})."]
+    lacking = missing_keys(ctx)
+    if lacking:
+        lines += ["", f"Not decomposed: the runs lack {', '.join(lacking)}."]
+    return "\n".join(lines) + "\n"
+
+
+def _why_sentence(dec: pd.DataFrame, point: int, totals: list[str], baseline: Any) -> str:
+    """One sentence: per decomposed total, the difference and the part that contributes most."""
+    rows = dec[dec["point"] == point]
+    clauses = []
+    for total in totals:
+        whole = rows[(rows["indicator"] == total) & (rows["component"] == TOTAL)]
+        if whole.empty:
+            continue
+        unit = indicator_unit(total)
+        unit = f" {unit}" if unit == "min" else ""
+        name, diff = _SHORT.get(total, total), float(whole["diff"].iloc[0])
+        lo, hi = float(whole["ci_lo"].iloc[0]), float(whole["ci_hi"].iloc[0])
+        noise = " (95% CI includes 0)" if np.isfinite(lo) and lo <= 0 <= hi else ""
+        top = largest_part(dec, point, total)
+        if top is None:
+            clauses.append(f"{name} {diff:+.3g}{unit}{noise}, no part differs")
+            continue
+        share = float(top["share"])
+        if not np.isfinite(share):
+            how = "the parts cancel out"
+        elif share > 1:
+            how = "more than the whole difference, offset by the other parts"
+        elif share < 0:
+            how = "against the direction of the total"
+        else:
+            how = f"{share:.0%} of it"
+        clauses.append(f"{name} {diff:+.3g}{unit}{noise}, largest part {top['component']} "
+                       f"({float(top['diff']):+.3g}{unit}, {how})")
+    label = str(rows["comparison"].iloc[0])
+    return f"**{label}** vs {fmt_level(baseline)}: " + "; ".join(clauses) + "."
 
 
 def section_sensitivity(ctx: Context, sens: pd.DataFrame) -> str:

@@ -49,6 +49,18 @@ from sim.scenario import Scenario
 RT_EDGES = np.geomspace(0.1, 1e5, 61)
 RT_GROUPS = ("all", "emergency", "urgent", "routine")
 KEY_COLUMNS = ("run_id", "point", "rep")
+_SUMMARY_KEYS = registry.names("summary")
+DECOMPOSITIONS: dict[str, tuple[str, ...]] = {
+    "response_time_mean": ("response_chain_mean", "response_queue_mean",
+                           "response_travel_mean"),
+    **{f"{view}_mean": (f"{view}_start_mean",
+                        *(k for k in _SUMMARY_KEYS if k.startswith(f"{view}_change_")))
+       for view in ("satisfaction", "trust")},
+}
+"""Summary indicators that add up exactly, in every run, to a total: the parts of the mean
+response time (command chain, queue, travel) and of the end means of satisfaction and trust
+(the start mean plus the change by each channel). A sweep keeps the parts of every total it
+keeps (:func:`stored_outputs`), so the report can say why two levels differ."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +161,27 @@ def make_tasks(spec: SweepSpec) -> list[RunTask]:
         scenario = spec.scenario_for(point)
         levels = tuple(spec.overrides(point).items())
         tasks += [RunTask(run_id(point, rep), point, rep, scenario, spec.days, spec.seed,
-                          levels, spec.outputs, spec.daily)
+                          levels, stored_outputs(spec.outputs), spec.daily)
                   for rep in range(spec.replications)]
     return tasks
+
+
+def stored_outputs(outputs: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The summary indicators a sweep keeps: ``outputs`` and the parts of any total in it.
+
+    Args:
+        outputs: The spec's ``outputs`` (None: every summary key, the parts included).
+
+    Returns:
+        ``outputs`` followed by the :data:`DECOMPOSITIONS` parts of the totals it names.
+    """
+    if outputs is None:
+        return None
+    keep = list(outputs)
+    for total, parts in DECOMPOSITIONS.items():
+        if total in outputs:
+            keep += [p for p in parts if p not in keep]
+    return tuple(keep)
 
 
 def run_one(task: RunTask) -> RunOutcome:

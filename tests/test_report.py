@@ -97,9 +97,10 @@ def test_report_writes_markdown_figures_and_tables(store, tmp_path):
     assert "## Paired differences against `strategy.name = centralized`" in text
     assert "p=" in text and "paired t-test" in text
     assert "variance reduction by pairing (median)" in text
+    assert "## Why they differ: parts of the paired differences" in text
     names = {p.name for p in rep.figures}
     assert {"indicators_vs_officers.png", "response_time_distribution.png",
-            "community_gap_map.png", "daily.png"} <= names
+            "community_gap_map.png", "daily.png", "decomposition.png"} <= names
     for path in rep.figures:
         assert path.read_bytes()[:8] == PNG
         assert f"figures/{path.name}" in text
@@ -107,6 +108,8 @@ def test_report_writes_markdown_figures_and_tables(store, tmp_path):
     assert set(paired["point"]) == {2, 3}  # community at 10 and 20 officers
     assert set(paired["baseline_point"]) == {0, 1}
     assert paired["p_value"].between(0, 1).all()
+    dec = pd.read_csv(tmp_path / "r" / "tables" / "decomposition.csv")
+    assert set(dec["point"]) == {2, 3} and set(dec["baseline_point"]) == {0, 1}
     ps = pd.read_csv(tmp_path / "r" / "tables" / "point_stats.csv")
     assert (ps["ci_lo"] <= ps["mean"]).all() and (ps["mean"] <= ps["ci_hi"]).all()
 
