@@ -33,14 +33,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-import pandas as pd
-from scipy.sparse import csr_matrix
 
 from sim.params import param
 
 if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
+    from scipy.sparse import csr_matrix
+
     from sim.city import CityLayout
 
 
@@ -392,6 +393,8 @@ class Residents:
 
     def frame(self, layout: CityLayout) -> pd.DataFrame:
         """One row per resident (the end-of-run snapshot)."""
+        import pandas as pd
+
         x, y = layout.xy(self.home)
         return pd.DataFrame({
             "resident_id": np.arange(self.n, dtype=np.int64), "community": self.community,
@@ -402,6 +405,8 @@ class Residents:
 
     def to_networkx(self) -> nx.Graph:
         """The social network as a networkx graph (nodes are resident ids)."""
+        import networkx as nx
+
         g = nx.from_scipy_sparse_array(self.network)
         return g
 
@@ -441,6 +446,8 @@ def small_world(community: np.ndarray, k: int, rewire: float,
     Returns:
         Symmetric adjacency matrix (CSR, 0/1).
     """
+    from scipy.sparse import csr_matrix
+
     n = community.size
     if n < 2 or k < 2:
         return csr_matrix((n, n))

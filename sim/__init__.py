@@ -8,10 +8,27 @@ The public API:
 - :func:`write_outputs` writes those tables to a folder atomically.
 """
 
-from sim.api import RunResult, build_model, collect, run, write_outputs
-from sim.model import PoliceModel
-from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.strategies import Strategy, available_strategies, register_strategy
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "RunResult": "sim.api", "build_model": "sim.api", "collect": "sim.api", "run": "sim.api",
+    "write_outputs": "sim.api", "PoliceModel": "sim.model", "Scenario": "sim.scenario",
+    "ScenarioError": "sim.scenario", "load_scenario": "sim.scenario",
+    "Strategy": "sim.strategies", "available_strategies": "sim.strategies",
+    "register_strategy": "sim.strategies",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public API on first use (``import sim.rng`` need not load Mesa)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "PoliceModel",

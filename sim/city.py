@@ -15,14 +15,16 @@ concentration reported by Weisburd 2015).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
-from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from sim.params import param
 from sim.travel import ALL_PAIRS_MAX_CELLS, DistanceField, ManhattanField, TravelField
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,8 @@ def street_graph(w: int, h: int, cfg: CityConfig, rng: np.random.Generator) -> n
     Returns:
         Graph over flat cell indices with ``length_m`` and ``weight`` (effective metres).
     """
+    import networkx as nx
+
     g = nx.Graph()
     g.add_nodes_from(range(w * h))
     a = cfg.arterial_spacing
@@ -277,6 +281,8 @@ def _add_street(g: nx.Graph, u: int, v: int, cfg: CityConfig, fast: bool) -> Non
 
 
 def _close_streets(g: nx.Graph, share: float, rng: np.random.Generator) -> None:
+    import networkx as nx
+
     edges = sorted(g.edges())
     for (u, v), wt in zip(edges, rng.random(len(edges)), strict=True):
         g[u][v]["_order"] = float(wt)
@@ -300,6 +306,8 @@ def build_grid(layout: CityLayout, random: object) -> OrthogonalVonNeumannGrid:
     Returns:
         The grid; cell ``(x, y)`` is flat index ``x * height + y``.
     """
+    from mesa.discrete_space import OrthogonalVonNeumannGrid
+
     grid = OrthogonalVonNeumannGrid((layout.width, layout.height), torus=False,
                                     random=random)
     shape = (layout.width, layout.height)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from sim.params import param
 
@@ -118,6 +117,8 @@ class Hazard:
         A Gaussian kernel of ``radius`` cells around each incident, weighted by each cell's
         risk relative to the risk around it, with each trigger's total preserved.
         """
+        from scipy.ndimage import gaussian_filter
+
         lay = self.layout
         shape = (lay.width, lay.height)
         risk = lay.risk.reshape(shape)

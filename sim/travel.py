@@ -9,11 +9,13 @@ factor), so one distance field serves every mode: a unit's travel time is
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from scipy.sparse import csr_matrix
 
 ALL_PAIRS_MAX_CELLS = 2500
 CACHE_BYTES = 256 * 2**20  # bound on cached single-source fields
@@ -117,6 +119,8 @@ class TravelField(DistanceField):
     """
 
     def __init__(self, graph: nx.Graph, n_cells: int) -> None:
+        from scipy.sparse.csgraph import dijkstra
+
         self._init_cache(n_cells)
         self._matrix = _to_csr(graph, n_cells)
         self._all: np.ndarray | None = None
@@ -132,10 +136,14 @@ class TravelField(DistanceField):
 
     def compute(self, source: int) -> np.ndarray:
         """One Dijkstra search from ``source``."""
+        from scipy.sparse.csgraph import dijkstra
+
         return dijkstra(self._matrix, directed=False, indices=source)
 
 
 def _to_csr(graph: nx.Graph, n_cells: int) -> csr_matrix:
+    from scipy.sparse import csr_matrix
+
     if graph.number_of_edges() == 0:
         return csr_matrix((n_cells, n_cells))
     u, v, w = zip(*graph.edges(data="weight"), strict=True)
