@@ -32,7 +32,7 @@ from experiments.validate_stats import (
     batch_means_estimate,
     mean_estimate,
 )
-from experiments.validate_table import Check
+from experiments.validate_table import Check, ConfigValue
 from sim.api import RunResult
 from sim.city import CityLayout
 
@@ -102,11 +102,14 @@ def check_travel(days: int, seed: int) -> list[Check]:
     d = _dist_cells(inc, cs)[from_hq]
     c_hq = cell[from_hq]
     mismatch = int(np.sum(np.abs(d - d_hq[c_hq]) > 1e-6))
-    cfg = f"{side}x{side} HQ ({hq_xy[0]},{hq_xy[1]})"
-    note = (f"{from_hq.sum()}/{len(inc)} dispatches from the post; {mismatch} with distance "
-            f"!= |HQ-cell|_1")
-    out.append(Check.from_estimate("2", "travel HQ->incident, risk-wtd (cells)", cfg,
-                                   batch_means_estimate(d), float(risk @ d_hq), note=note))
+    cfg: dict[str, ConfigValue] = {"grid": f"{side}x{side}",
+                                         "post": f"HQ({hq_xy[0]},{hq_xy[1]})", "days": days}
+    note = (f"{int(from_hq.sum()):,}/{len(inc):,} dispatches from the post; {mismatch:,} with "
+            f"distance != |HQ-cell|_1")
+    out.append(Check.from_estimate(
+        "2", "travel HQ->incident, risk-wtd (cells)", cfg, batch_means_estimate(d),
+        float(risk @ d_hq), note=note,
+        rule="theory inside the printed CI and every distance = |HQ-cell|_1"))
     out[-1].passed &= mismatch == 0
     out.append(Check.from_estimate(
         "2", "travel HQ->uniform, IS-wtd (cells)", cfg,
@@ -123,11 +126,11 @@ def check_travel(days: int, seed: int) -> list[Check]:
     fresh = prev_clear <= np.floor(t_disp / 60.0) * 60.0
     d = _dist_cells(inc, cs)[fresh]
     c_f = cell[fresh]
-    cfg = f"{side}x{side} uniform patrol"
+    cfg = {"grid": f"{side}x{side}", "post": "uniform patrol", "days": days}
     out.append(Check.from_estimate("2", "travel uniform->incident, risk-wtd", cfg,
                                    batch_means_estimate(d), float(d_pair.mean(axis=0) @ risk),
-                                   note=f"{fresh.sum()}/{len(inc)} dispatches from a fresh "
-                                        "patrol cell"))
+                                   note=f"{int(fresh.sum()):,}/{len(inc):,} dispatches from a "
+                                        "fresh patrol cell"))
     out.append(Check.from_estimate("2", "travel uniform->uniform, IS-wtd", cfg,
                                    _weighted_batches(d, 1.0 / risk[c_f]),
                                    theory.grid_mean_uniform_pair(side, side)))
