@@ -20,7 +20,8 @@ from sim import indicators as registry
 
 DEFAULT_INDICATORS = registry.HEADLINE
 """Indicators featured when neither the spec nor the caller names any."""
-META = {"point", "rep", "seed", "spawn_key", "days"}
+META = {"point", "rep", "seed", "spawn_key", "days", "officers"}
+"""Columns that describe a run's configuration, never shown as estimates with CIs."""
 
 
 @dataclass

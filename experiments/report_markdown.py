@@ -42,9 +42,19 @@ def md_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def number(value: float) -> str:
+    """A number for a table: 1,000 and more as whole numbers with separators, else 4 digits."""
+    if not np.isfinite(value):
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 def _cell(value: Any) -> str:
-    if isinstance(value, float | np.floating):
-        return "–" if not np.isfinite(value) else f"{value:.4g}"
+    if isinstance(value, float | np.floating | int | np.integer) and not isinstance(
+            value, bool | np.bool_):
+        return number(float(value))
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
@@ -52,8 +62,8 @@ def _ci_text(mean: float, lo: float, hi: float) -> str:
     if not np.isfinite(mean):
         return "–"
     if not np.isfinite(lo):
-        return f"{mean:.4g}"
-    return f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
+        return number(mean)
+    return f"{number(mean)} [{number(lo)}, {number(hi)}]"
 
 
 def _p_text(p: float) -> str:

@@ -131,3 +131,12 @@ def test_a_sweep_keeps_the_parts_of_the_totals_it_keeps():
     assert all(t.outputs == ("response_time_mean", "response_chain_mean",
                              "response_queue_mean", "response_travel_mean")
                for t in make_tasks(spec))
+
+
+def test_report_numbers_are_readable_and_configuration_is_not_an_estimate():
+    from experiments.report_context import META
+    from experiments.report_markdown import _ci_text, number
+
+    assert number(22_350.4) == "22,350" and number(0.123456) == "0.1235"
+    assert "e+" not in _ci_text(22_349.6, 22_100.0, 22_600.0)
+    assert {"officers", "seed", "days"} <= META
