@@ -330,3 +330,170 @@ def test_results_view_shows_a_sweep_folder(tab: Tab, app_server: Server,
     tab.assert_clean()
     assert "Traceback" not in app_server.log()
 
+
+
+# -- the parameter panel, scenario files, run folders ---------------------------------------------
+def params_shown(page: object) -> list[str]:
+    """Dotted names of the parameter controls in the page, in order."""
+    return page.locator(".grassroots-panel [data-param]").evaluate_all(
+        "els => els.map(e => e.dataset.param)")
+
+
+def test_parameter_panel_groups_search_and_aria_labels(tab: Tab) -> None:
+    from playwright.sync_api import expect
+
+    from sim.scenario import load_scenario
+    from viz.panel import grouped, panel_fields, shown_fields
+
+    page = tab.page
+    fields = panel_fields(load_scenario("default"))
+    useful = grouped(shown_fields(fields, ["centralized"], data=False))
+    groups = page.locator(".grassroots-param-groups .grassroots-param-group")
+    expect(groups).to_have_count(len(useful))  # data.* hidden: no calls or street file
+    assert [t.strip() for t in groups.all_inner_texts()] == [
+        f"{part} ({len(members)})" for part, members in useful.items()]
+    assert params_shown(page) == []  # every group starts closed
+
+    groups.filter(has_text="police").click()
+    share = page.locator("[data-param='police.share_hq']")
+    share.locator("input").wait_for()
+    hint = next(f for f in fields if f.name == "police.share_hq").hint
+    assert share.get_attribute("title") == hint  # the tooltip: unit, range and justification
+    field = page.get_by_label("police.share_hq", exact=True)
+    assert field.get_attribute("type") == "number"
+    assert (field.get_attribute("min"), field.get_attribute("max")) == ("0", "1")
+    described = field.get_attribute("aria-describedby")
+    assert page.locator(f"#{described}").text_content() == hint  # read by screen readers
+    assert params_shown(page) == [f.name for f in useful["police"]]
+
+    # every slider and input of the controls has a non-empty accessible label
+    labels = page.evaluate("""() => [...document.querySelectorAll(
+        '.grassroots-controls [role=slider], .grassroots-controls input:not([type=hidden])')]
+        .map(e => [e.getAttribute('role') || e.type, e.getAttribute('aria-label') || ''])""")
+    assert sum(kind == "slider" for kind, _ in labels) == 4
+    assert len(labels) > 25 and all(label.strip() for _, label in labels), labels
+
+    page.get_by_label("Search parameters").fill("near_repeat")
+    expected = [f.name for f in shown_fields(fields, ["centralized"], False, "near_repeat")]
+    page.wait_for_function(
+        "n => document.querySelectorAll('.grassroots-panel [data-param]').length === n",
+        arg=len(expected))
+    assert params_shown(page) == expected
+    expect(page.locator(".grassroots-param-results .grassroots-param-group")).to_have_text(
+        ["hazard"])
+    assert page.get_by_label("hazard.near_repeat", exact=True).get_attribute(
+        "type") == "checkbox"
+    wait_quiet(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_panel_search.png"), full_page=True)
+    page.get_by_label("Search parameters").fill("no such parameter at all")
+    expect(page.get_by_text("No parameter matches")).to_be_visible()
+    page.get_by_label("Search parameters").fill("")
+    expect(groups).to_have_count(len(useful))
+    tab.assert_clean()
+
+
+def test_parameter_change_applies_and_downloads(tab: Tab) -> None:
+    import tomllib
+
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.get_by_label("Search parameters").fill("city.width")
+    field = page.get_by_label("city.width", exact=True)
+    field.fill("0")
+    field.press("Enter")
+    expect(page.locator(".grassroots-param-changes")).to_contain_text("Changed (1): city.width")
+    expect(page.get_by_text("Controls changed: press Reset to apply them.")).to_be_visible()
+    tab.button("Apply").click()
+    expect(page.locator(".grassroots-error")).to_have_text("city.width: must be >= 1, got 0")
+    field.fill("24")
+    field.press("Enter")
+    tab.button("Apply").click()
+    expect(page.locator(".grassroots-error")).to_have_count(0)
+    expect(page.get_by_text("Controls changed: press Reset to apply them.")).to_have_count(0)
+    tab.wait_hours(0)
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download scenario (TOML)").click()
+    scenario = tomllib.loads(Path(info.value.path()).read_text())
+    assert scenario["city"]["width"] == 24 and scenario["strategy"]["name"] == "centralized"
+    assert info.value.suggested_filename.endswith(".toml")
+
+    tab.button("Step").click()
+    tab.wait_hours(1)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="daily.csv").click()
+    daily = Path(info.value.path()).read_text().splitlines()
+    assert daily[0].startswith("day,incidents_true,") and len(daily) == 2
+    with page.expect_download() as info:
+        page.get_by_role("button", name="communities.csv").click()
+    assert Path(info.value.path()).read_text().startswith("community,")
+    tab.assert_clean()
+
+
+def test_upload_a_scenario_file(tab: Tab, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from sim.scenario import load_scenario
+    from viz.upload import MAX_UPLOAD_BYTES
+
+    page = tab.page
+    upload = page.locator(".grassroots-upload input[type=file]")
+    assert upload.get_attribute("aria-label") == "Upload scenario (TOML)"
+    good = tmp_path / "mine.toml"
+    good.write_text(load_scenario("community").with_overrides(
+        {"police.officers": 90, "run.name": "mine"}).to_toml())
+    upload.set_input_files(str(good))
+    expect(page.locator(".grassroots-upload-ok")).to_contain_text("Loaded mine.toml")
+    expect(page.get_by_text("Scenario: uploaded file mine.toml")).to_be_visible()
+    expect(page.get_by_text("community · day 0, 00:00")).to_be_visible()
+    expect(page.get_by_text("Officers: 90", exact=True)).to_be_visible()
+
+    cases = {
+        "bad.toml": (b"[run\nname = 1", "bad.toml: not valid TOML"),
+        "outside.toml": (b"[data]\ncalls_file = '/etc/passwd'\n",
+                         "outside.toml: data.calls_file: refused"),
+        "big.toml": (b"#" * (MAX_UPLOAD_BYTES + 10), "big.toml: larger than"),
+    }
+    for name, (data, message) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        upload.set_input_files(str(tmp_path / name))
+        error = page.locator(".grassroots-upload-error")
+        expect(error).to_contain_text(message)
+        assert "\n" not in error.inner_text().strip()
+    expect(page.get_by_text("community · day 0, 00:00")).to_be_visible()  # nothing changed
+    wait_quiet(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_upload.png"), full_page=True)
+    tab.assert_clean()
+
+
+def test_results_view_opens_a_run_folder(tab: Tab, app_server: Server, tmp_path: Path) -> None:
+    import json
+    import sys
+
+    from playwright.sync_api import expect
+
+    out = app_server.results / "runs" / "day2"
+    if not (out / "summary.json").is_file():
+        exe = Path(sys.executable).with_name("grassroots")
+        proc = subprocess.run([str(exe), "run", "default", "--days", "2", "--out", str(out)],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              check=False)
+        assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+
+    page = tab.page
+    tab.button("Results").click()
+    page.get_by_label("Run folder").click(force=True)
+    page.get_by_role("option", name="runs/day2", exact=True).click()
+    table = page.locator("table.grassroots-run-summary")
+    expect(table).to_contain_text("response_time_mean")
+    expect(table.locator("tbody tr")).to_have_count(len(summary))
+    expect(page.get_by_text("incidents.parquet", exact=True)).to_be_visible()
+    expect(page.locator(".grassroots-results-error")).to_have_count(0)
+    page.get_by_text("Scenario (scenario.toml)").click()
+    expect(page.get_by_text(re.compile(r"days = 2"))).to_be_visible()
+    wait_quiet(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_run_folder.png"), full_page=True)
+    tab.assert_clean()
+    assert "Traceback" not in app_server.log()

@@ -5,7 +5,11 @@ browser tab gets its own :class:`viz.session.Session`; no model is built when th
 imported, only when the page is first rendered.
 
 Controls (left column) are applied by **Reset**, which rebuilds the run(s) at time 0 from the
-controls and the seed, so a Reset with the same controls always gives the same run. **Step**
+controls and the seed, so a Reset with the same controls always gives the same run. Below the
+quick controls, the parameter panel (:mod:`viz.panel_view`) offers every scenario parameter,
+generated from the schema; its **Apply** is the same Reset. The scenario can be downloaded as
+TOML, replaced by an uploaded file, and the live tables exported as CSV
+(:mod:`viz.scenario_file`). **Step**
 advances the chosen amount of simulated time (1 h, 6 h or a day); **Play** repeats steps at
 the chosen interval in a background thread. **Compare** adds run B: the same controls and seed
 with another strategy (so the same incident stream), simulated up to A's time and then stepped
@@ -32,6 +36,7 @@ from typing import Any
 import solara
 import solara.lab
 
+from sim.scenario import Scenario
 from viz.components import SimulationView
 from viz.controls import (
     INPUT_ERRORS,
@@ -39,14 +44,19 @@ from viz.controls import (
     STEP_CHOICES,
     Controls,
     controls_from_preset,
+    controls_from_scenario,
     preset_names,
     strategy_names,
     strategy_params,
 )
 from viz.formatting import clock_text, error_message
+from viz.panel import has_data_files, panel_fields
+from viz.panel_view import ParamPanel
 from viz.results import results_root
 from viz.results_view import ResultsView
+from viz.scenario_file import ScenarioFiles
 from viz.session import Session
+from viz.widgets import Check, Choice, Slider, TextInput
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +83,23 @@ def default_strategy_b(strategies: list[str], a: str) -> str:
     return others[0] if others else a
 
 
+def whole_number(text: Any) -> Any:
+    """``text`` as an int if it is one (``"12"``), else unchanged (Reset then refuses it)."""
+    try:
+        return int(str(text).strip())
+    except (TypeError, ValueError):
+        return text
+
+
+def base_scenario(preset: str, source: str | None) -> Scenario:
+    """The scenario the panel starts from (the preset's or the uploaded one; defaults if bad)."""
+    try:
+        return Controls(preset=preset, source=source).base()
+    except Exception as exc:  # never while drawing: the defaults stand in, Reset tells why
+        log.warning("viz: base scenario: %s", error_message(exc))
+        return Scenario()
+
+
 def _caption(text: str, hint: str = "") -> None:
     solara.Text(text, style={"font-size": "13px", "margin-bottom": "-14px"})
     if hint:
@@ -86,20 +113,20 @@ def StrategyParamInputs(sink: solara.Reactive, tech: solara.Reactive) -> None:  
     if "sink_fraction" in specs and sink.value is not None:
         spec = specs["sink_fraction"]
         _caption(f"Sink fraction: {finite(sink.value, float('nan')):.2f}", spec.why)
-        solara.SliderFloat("", value=sink, min=float(spec.lo if spec.lo is not None else 0.0),
-                           max=float(spec.hi if spec.hi is not None else 1.0), step=0.05)
+        Slider("Sink fraction", sink, min=float(spec.lo if spec.lo is not None else 0.0),
+               max=float(spec.hi if spec.hi is not None else 1.0), step=0.05)
     if "tech" in specs and tech.value is not None:
         spec = specs["tech"]
         if spec.kind == "bool":
-            solara.Checkbox(label="Technology layer (smart policing)", value=tech)
+            Check("Technology layer (smart policing)", bool(tech.value), tech.set)
         else:
             lo = spec.lo if spec.lo is not None else 0
             hi = spec.hi if spec.hi is not None else 3
             _caption(f"Technology level: {tech.value}", spec.why)
             if spec.kind == "int":
-                solara.SliderInt("", value=tech, min=int(lo), max=int(hi))
+                Slider("Technology level", tech, min=int(lo), max=int(hi), step=1, integer=True)
             else:
-                solara.SliderFloat("", value=tech, min=float(lo), max=float(hi), step=0.1)
+                Slider("Technology level", tech, min=float(lo), max=float(hi), step=0.1)
 
 
 @solara.component
@@ -152,12 +179,19 @@ def Page() -> None:  # noqa: N802
     version = solara.use_reactive(0)
     error = solara.use_reactive(None)
     root = solara.use_memo(results_root, [])
+    edits = solara.use_reactive({})  # the parameter panel's entries, {dotted name: raw}
+    source = solara.use_reactive(None)  # an uploaded scenario's TOML (replaces the preset)
+    source_name = solara.use_reactive("")
+    base = solara.use_memo(lambda: base_scenario(preset.value, source.value),
+                           [preset.value, source.value])
+    fields = solara.use_memo(lambda: panel_fields(base), [base])
 
     def current() -> Controls:
         # The values as the browser sent them: Controls.validate checks them on Reset.
         return Controls(preset=preset.value, strategy=strategy.value, officers=officers.value,
                         incident_rate=rate.value, seed=seed.value, sink_fraction=sink.value,
-                        tech=tech.value)
+                        tech=tech.value, params=tuple(sorted(edits.value.items())),
+                        source=source.value, source_name=source_name.value)
 
     def report(exc: BaseException, expected: bool = False) -> None:
         """Show ``exc`` in the page; log invalid input in one line, anything else in full."""
@@ -183,8 +217,22 @@ def Page() -> None:  # noqa: N802
             report(exc, isinstance(exc, INPUT_ERRORS))
             return
         preset.value = name
+        source.value, source_name.value = None, ""
+        edits.value = {}
+        set_quick(c)
+
+    def set_quick(c: Controls) -> None:
         strategy.value, officers.value, rate.value = c.strategy, c.officers, c.incident_rate
         sink.value, tech.value = c.sink_fraction, c.tech
+        seed.value = c.seed
+
+    def on_upload(sc: Scenario, name: str) -> None:
+        """An uploaded scenario replaces the preset and is applied at once."""
+        c = controls_from_scenario(sc, preset.value, source=sc.to_toml(), source_name=name)
+        source.value, source_name.value = c.source, name
+        edits.value = {}
+        set_quick(c)
+        do_reset()
 
     def step_hours() -> int:
         return STEP_CHOICES.get(step_label.value, 1)
@@ -245,6 +293,11 @@ def Page() -> None:  # noqa: N802
 
     task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
+    def quick_values() -> dict[str, Any]:
+        return {"strategy.name": strategy.value, "police.officers": officers.value,
+                "incidents.rate_per_1000_day": rate.value, "run.seed": seed.value,
+                "strategy.sink_fraction": sink.value, "strategy.tech": tech.value}
+
     compare = mode.value == MODES[1]
     applied_b = session.strategy_b if session.compare else None
     pending = session.applied is not None and (
@@ -257,21 +310,24 @@ def Page() -> None:  # noqa: N802
                            style={"width": "310px", "min-width": "310px"}):
             solara.Markdown("### grassroots")
             solara.ToggleButtonsSingle(value=mode.value, values=list(MODES), on_value=on_mode)
-            solara.Select("Scenario preset", values=presets, value=preset.value,
-                          on_value=on_preset)
-            solara.Select("Strategy" if not compare else "Strategy A", values=strategies,
-                          value=strategy)
+            Choice("Scenario preset", presets, None if source.value else preset.value,
+                   on_preset)
+            if source.value:
+                solara.Info(f"Scenario: uploaded file {source_name.value} (pick a preset to "
+                            "go back).", dense=True)
+            Choice("Strategy" if not compare else "Strategy A", strategies, strategy.value,
+                   strategy.set)
             if compare:
-                solara.Select("Strategy B", values=strategies, value=strategy_b)
+                Choice("Strategy B", strategies, strategy_b.value, strategy_b.set)
             StrategyParamInputs(sink, tech)
             _caption(f"Officers: {officers.value}")
-            solara.SliderInt("", value=officers, min=10,
-                             max=int(max(400.0, finite(officers.value, 400.0))), step=5)
+            Slider("Officers", officers, min=10,
+                   max=int(max(400.0, finite(officers.value, 400.0))), step=5, integer=True)
             _caption(f"Incident rate: {finite(rate.value, float('nan')):.1f} per 1,000 "
                      "persons per day")
-            solara.SliderFloat("", value=rate, min=0.5,
-                               max=max(10.0, finite(rate.value, 10.0)), step=0.1)
-            solara.InputInt("Seed", value=seed)
+            Slider("Incident rate (per 1,000 persons per day)", rate, min=0.5,
+                   max=max(10.0, finite(rate.value, 10.0)), step=0.1)
+            TextInput("Seed", str(seed.value), lambda text: seed.set(whole_number(text)))
             if pending:
                 solara.Warning("Controls changed: press Reset to apply them.", dense=True)
             with solara.Row(gap="6px"):
@@ -282,15 +338,21 @@ def Page() -> None:  # noqa: N802
                 solara.Button("Reset", color="primary", outlined=True, on_click=do_reset)
             solara.ToggleButtonsSingle(value=step_label, values=list(STEP_CHOICES))
             _caption(f"Play interval: {interval_s() * 1000:.0f} ms per step")
-            solara.SliderInt("", value=interval_ms, min=50, max=2000, step=50)
-            solara.Select("Map background", values=list(LAYERS.values()), value=layer_label)
+            Slider("Play interval (ms per step)", interval_ms, min=50, max=2000, step=50,
+                   integer=True)
+            Choice("Map background", list(LAYERS.values()), layer_label.value, layer_label.set)
             horizon = session.sims[0].horizon_hours if session.sims else 0
             solara.Text(f"Time: {clock_text(session.hours)} (t = {session.hours} h of "
                         f"{horizon} h)", classes=["grassroots-clock"])
             if session.done:
                 solara.Info("End of the scenario's horizon: press Reset.", dense=True)
             if error.value:
-                solara.Error(error.value)
+                solara.Error(error.value, classes=["grassroots-error"])
+            # keyed: the messages above come and go, the panel keeps its open groups
+            ScenarioFiles(session, version.value, root, on_upload).key("scenario-files")
+            ParamPanel(fields, edits, (strategy.value, strategy_b.value) if compare else
+                       (strategy.value,), has_data_files(base), quick_values(),
+                       do_reset).key("param-panel")
         with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
             solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
             MainView(view.value, session, layer, version.value, root)

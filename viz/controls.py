@@ -20,6 +20,8 @@ from typing import Any
 
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from viz.formatting import shown_value
+from viz.panel import apply
+from viz.results import results_root
 
 STEP_CHOICES: dict[str, int] = {"1 h": 1, "6 h": 6, "1 day": 24}
 """Step sizes offered by the page, in model steps (hours)."""
@@ -123,6 +125,11 @@ class Controls:
         seed: Root seed (``run.seed``).
         sink_fraction: ``strategy.sink_fraction`` if the schema has it, else None.
         tech: ``strategy.tech`` if the schema has it, else None.
+        params: The parameter panel's entries, ``(dotted_name, raw)`` as the browser sent
+            them (see :mod:`viz.panel`); applied before the controls above.
+        source: The resolved TOML of an uploaded scenario, which replaces the preset (None:
+            the preset).
+        source_name: The uploaded file's name (for display).
     """
 
     preset: str = "default"
@@ -132,6 +139,9 @@ class Controls:
     seed: int = 20261128
     sink_fraction: float | None = None
     tech: bool | int | float | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+    source: str | None = None
+    source_name: str = ""
 
     def overrides(self) -> dict[str, Any]:
         """Dotted overrides applied on top of the preset."""
@@ -158,7 +168,13 @@ class Controls:
         Raises:
             sim.scenario.ScenarioError: Naming the control and the problem.
         """
-        check_preset(self.preset)
+        if self.source is None:
+            check_preset(self.preset)
+        elif not isinstance(self.source, str):
+            raise ScenarioError("Scenario file: not a scenario")
+        if not isinstance(self.params, tuple) or not all(
+                isinstance(p, tuple) and len(p) == 2 for p in self.params):
+            raise ScenarioError(f"Parameters: not a list of entries ({shown_value(self.params)})")
         if not isinstance(self.strategy, str) or self.strategy not in strategy_names():
             raise ScenarioError(f"Strategy: unknown strategy {shown_value(self.strategy)} (known: "
                                 f"{', '.join(strategy_names())})")
@@ -185,7 +201,15 @@ class Controls:
             sim.scenario.ScenarioError: If a value is invalid, out of bounds or unknown.
         """
         self.validate()
-        return load_scenario(self.preset, self.overrides())
+        return apply(self.base(), self.params, results_root(), self.overrides())
+
+    def base(self) -> Scenario:
+        """The scenario the controls start from: the uploaded file's, else the preset's."""
+        if self.source is not None:
+            from viz.upload import scenario_from_source
+
+            return scenario_from_source(self.source, results_root())
+        return load_scenario(check_preset(self.preset))
 
     def with_strategy(self, strategy: str) -> Controls:
         """The same controls with another strategy."""
@@ -262,9 +286,23 @@ def controls_from_preset(preset: str = "default", seed: int | None = None) -> Co
     check_preset(preset)
     if seed is not None:
         check_number("Seed", seed, *SEED_RANGE, integer=True)
-    sc = load_scenario(preset)
+    return controls_from_scenario(load_scenario(preset), preset, seed=seed)
+
+
+def controls_from_scenario(sc: Scenario, preset: str = "default", seed: int | None = None,
+                           source: str | None = None, source_name: str = "") -> Controls:
+    """The controls matching scenario ``sc`` exactly (no panel entries).
+
+    Args:
+        sc: The scenario (a preset's, or an uploaded file's).
+        preset: The preset name kept in the controls.
+        seed: Seed to keep (the scenario's ``run.seed`` if None).
+        source: The uploaded scenario's resolved TOML (None for a preset).
+        source_name: The uploaded file's name.
+    """
     specs = strategy_params()
     extra = {name: getattr(sc.strategy, name) for name in SINK_PARAMS if name in specs}
     return Controls(preset=preset, strategy=sc.strategy.name, officers=sc.police.officers,
                     incident_rate=sc.incidents.rate_per_1000_day,
-                    seed=sc.run.seed if seed is None else int(seed), **extra)
+                    seed=sc.run.seed if seed is None else int(seed), source=source,
+                    source_name=source_name, **extra)

@@ -1,7 +1,8 @@
 """Sweep folders the results view may read, and what they hold (no UI code).
 
-:func:`scan_results` lists what a sweep folder written by ``grassroots sweep`` holds, and
-:func:`list_stores` the sweep stores, both only below the *results root* given at start-up
+:func:`scan_results` lists what a sweep folder written by ``grassroots sweep`` (or a run folder
+written by ``grassroots run --out``, see :mod:`viz.run_folder`) holds, and :func:`list_stores`
+the sweep stores, both only below the *results root* given at start-up
 (:func:`results_root`, ``grassroots viz --results DIR``): any other path is refused by
 :func:`resolve_in_root` with a message, never read.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def resolve_in_root(text: str | os.PathLike[str], root: Path) -> Path:
 
 
 def list_stores(root: Path, max_depth: int = 4, max_stores: int = 500,
-                max_dirs: int = 5000) -> list[str]:
+                max_dirs: int = 5000, marker: str = MANIFEST) -> list[str]:
     """The sweep stores (folders holding ``manifest.json``) below ``root``.
 
     Only folders that resolve inside ``root`` count: symlinks leading elsewhere are skipped
@@ -122,6 +123,7 @@ def list_stores(root: Path, max_depth: int = 4, max_stores: int = 500,
         max_depth: Deepest level searched below ``root``.
         max_stores: At most this many stores.
         max_dirs: At most this many folders visited.
+        marker: The file that makes a folder count (:data:`MANIFEST`: a sweep store).
 
     Returns:
         Paths relative to ``root`` (``"."`` for the root itself), sorted.
@@ -131,7 +133,7 @@ def list_stores(root: Path, max_depth: int = 4, max_stores: int = 500,
     found: set[str] = set()
 
     def check(folder: Path) -> bool:
-        manifest = folder / MANIFEST
+        manifest = folder / marker
         if _inside(folder, root) and manifest.is_file() and _inside(manifest, root):
             found.add(folder.relative_to(root).as_posix() or ".")
             return True
@@ -180,6 +182,10 @@ class ResultsFolder:
         runs: The concatenated ``runs/*.parquet`` part files (None if there are none).
         n_parts: Number of part files read.
         error: Why the folder could not be read (None if it could).
+        kind: ``"sweep"``, or ``"run"`` for a ``grassroots run --out`` folder.
+        summary: A run folder's ``summary.json`` (None otherwise).
+        scenario: A run folder's ``scenario.toml`` text (None if absent).
+        tables: A run folder's tables (:class:`viz.run_folder.TableInfo`).
     """
 
     path: Path
@@ -188,6 +194,10 @@ class ResultsFolder:
     runs: Any = None
     n_parts: int = 0
     error: str | None = None
+    kind: str = "sweep"
+    summary: dict[str, Any] | None = None
+    scenario: str | None = None
+    tables: list[Any] = field(default_factory=list)
 
 
 _IMAGE_LINK = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
@@ -278,6 +288,10 @@ def scan_results(folder: str | Path, root: str | Path | None = None, max_files: 
     if not path.is_dir():
         return ResultsFolder(path, [], [], error=f"{name}: no such folder in the results "
                                                  f"folder {base}")
+    from viz.run_folder import is_run_folder, scan_run
+
+    if is_run_folder(path, base):
+        return scan_run(path, base, name)
     try:
         figures = _walk_files(path, base, (".png",), max_files)
         documents = _walk_files(path, base, (".md",), max_files)
@@ -305,5 +319,6 @@ def scan_results(folder: str | Path, root: str | Path | None = None, max_files: 
             runs = None
             error = f"{name}/runs: cannot read the part files ({error_message(exc, 300)})"
     if not figures and not documents and runs is None and error is None:
-        error = f"{name}: no PNG, Markdown or runs/*.parquet files found"
+        error = (f"{name}: no PNG, Markdown or runs/*.parquet files found (nor the "
+                 "summary.json and incidents.parquet of a run folder)")
     return ResultsFolder(path, figures, documents, runs, len(parts), error)

@@ -1,11 +1,13 @@
-"""The results view (Solara): open a sweep store below the results root and show it.
+"""The results view (Solara): open a sweep store or a run folder below the results root.
 
-It shows the store's report figures, Markdown files and runs table; what may be read is
-decided by :mod:`viz.results` (only folders and files inside the results root).
+It shows a sweep store's report figures, Markdown files and runs table, and a run folder's
+(``grassroots run --out``) summary, scenario and tables; what may be read is decided by
+:mod:`viz.results` and :mod:`viz.run_folder` (only folders and files inside the results root).
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 from collections.abc import Sequence
@@ -24,6 +26,7 @@ from viz.results import (
     results_root,
     scan_results,
 )
+from viz.run_folder import list_runs, read_table_head, summary_rows
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +73,16 @@ def ResultsView(root: str | Path | None = None, initial: str | None = None) -> N
                            [str(root)])
     refresh, set_refresh = solara.use_state(0)
     stores = solara.use_memo(lambda: list_stores(base), [base, refresh])
-    start = solara.use_memo(lambda: first_store(stores) if initial is None else initial, [])
+    runs = solara.use_memo(lambda: list_runs(base), [base, refresh])
+    start = solara.use_memo(lambda: (first_store(stores) or first_store(runs))
+                            if initial is None else initial, [])
     folder, set_folder = solara.use_state(start)
     opened, set_opened = solara.use_state(start)
     figure, set_figure = solara.use_state(None)
     found = solara.use_memo(lambda: safe_scan(opened, base), [opened, base, refresh])
 
     def pick(name: str | None) -> None:
-        if name in stores:  # a client may send any value: only listed stores are opened
+        if name in stores or name in runs:  # a client may send anything: only listed ones
             set_folder(name)
             set_opened(name)
 
@@ -95,9 +100,14 @@ def ResultsView(root: str | Path | None = None, initial: str | None = None) -> N
                 solara.Select("Sweep store", values=list(stores),
                               value=opened if opened in stores else None, on_value=pick,
                               style={"min-width": "300px"})
+            if runs:
+                solara.Select("Run folder", values=list(runs),
+                              value=opened if opened in runs else None, on_value=pick,
+                              style={"min-width": "300px"})
             solara.Button("Refresh", outlined=True, on_click=lambda: set_refresh(refresh + 1))
-        if not stores:
-            solara.Info(f"No sweep stores (folders with {MANIFEST}) below {base} yet.")
+        if not stores and not runs:
+            solara.Info(f"No sweep stores (folders with {MANIFEST}) or run folders "
+                        f"(`grassroots run --out`) below {base} yet.")
         with solara.Row(style={"align-items": "center"}):
             solara.InputText("Sweep folder (inside the results folder)", value=folder,
                              on_value=set_folder, continuous_update=True,
@@ -113,6 +123,9 @@ def ResultsContent(  # noqa: N802
     found: ResultsFolder, figure: str | None, set_figure: Any,
 ) -> None:
     """The figures, documents and runs table of an opened folder (all read inside it)."""
+    if found.kind == "run":
+        RunContent(found)
+        return
     if found.figures:
         names = [str(p) for p in found.figures]
         current = figure if figure in names else names[0]
@@ -132,6 +145,47 @@ def ResultsContent(  # noqa: N802
         solara.Markdown(f"**Runs** ({len(found.runs)} rows from {found.n_parts} part "
                         "files in `runs/`)")
         solara.DataFrame(found.runs, items_per_page=15, scrollable=True)
+
+
+@solara.component
+def RunContent(found: ResultsFolder) -> None:  # noqa: N802
+    """A run folder: its summary as a table, its scenario and its tables (with a preview)."""
+    names = [t.name for t in found.tables if t.rows is not None]
+    table, set_table = solara.use_state(None)
+    current = table if table in names else (names[0] if names else None)
+    head = solara.use_memo(
+        lambda: None if current is None else read_table_head(
+            found.path / f"{current}.parquet", found.path), [str(found.path), current])
+    if found.summary is not None:
+        solara.Markdown(f"**Run summary** ({len(found.summary)} indicators, `summary.json`)")
+        solara.HTML(tag="div", unsafe_innerHTML=summary_table(summary_rows(found.summary)))
+    if found.scenario is not None:
+        with solara.Details("Scenario (scenario.toml)"):
+            solara.Markdown(f"```toml\n{found.scenario}\n```")
+    if found.tables:
+        lines = ["| table | rows | columns |", "|---|---:|---:|"]
+        for t in found.tables:
+            rows = "unreadable" if t.rows is None else f"{t.rows:,}"
+            lines.append(f"| `{t.file}` | {rows} | {len(t.columns)} |")
+        solara.Markdown(f"**Tables** ({len(found.tables)})\n\n" + "\n".join(lines),
+                        style={"font-size": "13px"})
+    if current is not None:
+        solara.Select("Table", values=names, value=current, on_value=set_table)
+        if head is None:
+            solara.Warning(f"{current}.parquet: cannot be read")
+        else:
+            solara.Text(f"First {len(head)} rows of {current}.parquet",
+                        style={"font-size": "12px"})
+            solara.DataFrame(head, items_per_page=15, scrollable=True)
+
+
+def summary_table(rows: list[tuple[str, str]]) -> str:
+    """HTML table of ``(indicator, value)`` rows (escaped)."""
+    body = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>"
+                   f"{html.escape(v)}</td></tr>" for k, v in rows)
+    return ("<table class='grassroots-run-summary' style='font-size:13px;"
+            "border-collapse:collapse'><thead><tr><th style='text-align:left'>indicator</th>"
+            f"<th style='text-align:right'>value</th></tr></thead><tbody>{body}</tbody></table>")
 
 
 def _figure(path: Path, root: Path, **kwargs: Any) -> None:
