@@ -280,6 +280,58 @@ def report(
 
 
 @app.command()
+def audit(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML) defining the comparison, e.g. "
+                                              "experiments/strategy_comparison.toml.")],
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for audit.md, audit.csv and figures/ (default: "
+             "results/<spec name>-audit).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Local worker processes (default: one per core; 1 runs in this process).",
+        min=1)] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="Run on a Dask scheduler (tcp://host:8786) or 'local' (a LocalCluster).")] = None,
+    quick: Annotated[bool, typer.Option(
+        help="Apply the spec's [quick] table, then at most 2 replications of 14 days.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an earlier audit folder.")] = False,
+    indicator: Annotated[list[str] | None, typer.Option(
+        "--indicator", "-i", help="Summary indicator to audit (repeatable; default: "
+                                  "response time, clearance, satisfaction, trust).")] = None,
+) -> None:
+    """Re-run a comparison with every assumption at both ends of its plausible range.
+
+    Flags the assumptions that reverse or halve a difference against the baseline and writes
+    audit.md, audit.csv and a tornado figure per comparison and indicator to OUT. Exit status:
+    0 when every run succeeded, 1 when any failed, 2 for an invalid spec or output folder.
+    """
+    from experiments.audit import describe_plan, load_audit
+    from experiments.audit_output import summary_lines, write_audit
+    from experiments.audit_run import run_audit
+    from experiments.spec import SpecError
+
+    try:
+        plan = load_audit(spec, quick=quick, indicators=indicator)
+    except (SpecError, ScenarioError) as exc:
+        fail(str(exc))
+    out = out or Path("results") / f"{plan.spec.name}-audit"
+    _check_out(out, "audit", force)
+    typer.echo(f"audit {plan.spec.name}: {describe_plan(plan)} -> {out}", err=True)
+    try:
+        result = run_audit(plan, workers=workers, dask=dask)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    written = []
+    _publish(lambda: written.append(write_audit(result, out, force=force)))
+    for line in summary_lines(written[0]):
+        typer.echo(line)
+    typer.echo(f"wrote {out}/ (audit.md, audit.csv, audit_base.csv, audit_runs.csv, "
+               f"{len(written[0].figures)} tornado figures)")
+    if result.n_failed:
+        fail(f"{result.n_failed} of {len(result.runs)} runs failed (see {out}/audit_runs.csv)",
+             1)
+
+
+@app.command()
 def viz(
     port: Annotated[int, typer.Option(help="TCP port of the app.", min=1, max=65535)] = 8765,
     host: Annotated[
@@ -336,25 +388,29 @@ def calibrate(
     scenario: Annotated[str, typer.Argument(help="Scenario with [data] calls_file.")],
     days: Annotated[int | None, typer.Option(help="Days (default: the data's span).")] = None,
     set_: SetOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for calibration.md and CSVs.")]
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for calibration.md and the CSV tables (per hour, community, priority).")]
     = None,
     force: Annotated[bool, typer.Option(help="Replace an earlier calibration folder.")] = False,
 ) -> None:
-    """Compare the simulated status quo with the recorded calls (counts, response times)."""
+    """Compare the simulated status quo with the recorded calls: verdicts with 95% CIs.
+
+    In replay mode the demand is the data, so only response times are compared. The terminal
+    gets a short summary; the long tables go to files in OUT.
+    """
     from experiments.calibrate import calibrate as run_calibration
     from experiments.calibrate import write_report
 
-    sc = _load(scenario, set_)
+    sc = _load(scenario, set_, days=days)  # --days is checked as run.days
     if out is not None:
         _check_out(out, "calibration", force)
     try:
         cal = run_calibration(sc, days=days)
     except ValueError as exc:
         fail(str(exc))
-    typer.echo(cal.markdown())
     if out is not None:
         _publish(lambda: write_report(cal, out, force=force))
-        typer.echo(f"wrote {out}/calibration.md")
+    typer.echo(cal.summary(cal.files() if out is not None else None, out))
 
 
 def main() -> None:
