@@ -72,9 +72,8 @@ def build_model(scenario: Scenario, seed: int | np.random.SeedSequence | None = 
     return PoliceModel(scenario, seed=seed if isinstance(seed, np.random.SeedSequence) else None)
 
 
-def collect(model: PoliceModel) -> RunResult:
-    """Close the books of a model and build its tables."""
-    model.finish()
+def incidents_table(model: PoliceModel) -> pd.DataFrame:
+    """Every incident of a model so far: those streamed to disk first, then those in memory."""
     lay = model.layout
     x, y = lay.xy(np.arange(lay.n_cells))
     incidents = incidents_frame(model.log, x, y, TIERS, classes=model.config.incidents.names)
@@ -82,6 +81,13 @@ def collect(model: PoliceModel) -> RunResult:
     if parts:  # incidents streamed to disk during a long run come first
         incidents = pd.concat([*(pd.read_parquet(p) for p in parts), incidents],
                               ignore_index=True)
+    return incidents
+
+
+def collect(model: PoliceModel) -> RunResult:
+    """Close the books of a model and build its tables."""
+    model.finish()
+    incidents = incidents_table(model)
     days = int(math.ceil(model.day - 1e-9))
     daily = daily_frame(incidents, model.recorder, days)
     communities = community_frame(incidents, model)

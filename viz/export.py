@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
-from sim.incidents import incidents_frame
-from sim.metrics import TIERS, community_frame, daily_frame
+from sim.api import incidents_table
+from sim.metrics import community_frame, daily_frame
 from viz.run import Sim
 
 TABLES = ("incidents", "daily", "communities")
@@ -32,14 +31,7 @@ def live_tables(sim: Sim) -> dict[str, pd.DataFrame]:
         ``{"incidents": ..., "daily": ..., "communities": ...}``.
     """
     m = sim.model
-    lay = m.layout
-    x, y = lay.xy(np.arange(lay.n_cells))
-    incidents = incidents_frame(m.log, x, y, TIERS, classes=m.config.incidents.names)
-    parts = m.log.parts()
-    if parts:  # incidents streamed to disk during a long run come first
-        incidents = pd.concat([*(pd.read_parquet(p) for p in parts), incidents],
-                              ignore_index=True)
-    incidents = so_far(incidents, float(m.now))
+    incidents = so_far(incidents_table(m), float(m.now))
     days = max(1, int(math.ceil(m.day - 1e-9)))
     return {"incidents": incidents, "daily": daily_frame(incidents, m.recorder, days),
             "communities": community_frame(incidents, m)}

@@ -69,10 +69,19 @@ def make_strategy(scenario: Scenario) -> Strategy:
 
 
 def _known_in_order() -> list[type[Strategy]]:
-    """Every known strategy in registration order (built-ins as defined, then plug-ins)."""
+    """Every known strategy in registration order (built-ins as defined, then plug-ins).
+
+    Installed entry points are scanned once per process here (a scan costs milliseconds and
+    every scenario built asks for this list); :func:`available_strategies` scans every time.
+    """
     _load_builtins()
-    _load_entry_points()
+    if not _SCANNED:
+        _load_entry_points()
+        _SCANNED.append(True)
     return list(_REGISTRY.values())
+
+
+_SCANNED: list[bool] = []
 
 
 def strategy_config_class() -> type:
