@@ -14,7 +14,7 @@ concentration reported by Weisburd 2015).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +25,8 @@ from sim.travel import ALL_PAIRS_MAX_CELLS, DistanceField, ManhattanField, Trave
 if TYPE_CHECKING:
     import networkx as nx
     from mesa.discrete_space import OrthogonalVonNeumannGrid
+
+    from sim.geo import Frame
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class CityLayout:
         risk: Share of incidents per cell (flat, sums to 1 when any risk).
         hotspot: Whether each cell is a hot spot.
         graph: Street graph over flat cell indices with ``weight`` in effective metres.
+        mask: Whether each cell is inside the city (False: no residents, incidents or patrol).
+        beat: Patrol beat of each cell (flat); the community when the city has no beats.
+        frame: Where the grid lies on the ground (None for the synthetic city).
     """
 
     width: int
@@ -115,6 +120,15 @@ class CityLayout:
     risk: np.ndarray
     hotspot: np.ndarray
     graph: nx.Graph
+    mask: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    beat: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    frame: Frame | None = None
+
+    def __post_init__(self) -> None:
+        if self.mask.size == 0:
+            self.mask = np.ones(self.width * self.height, dtype=bool)
+        if self.beat.size == 0:
+            self.beat = np.asarray(self.community, dtype=np.int64)
 
     @property
     def n_cells(self) -> int:

@@ -27,6 +27,7 @@ from agents.residents import ResidentsConfig
 from sim.city import CityConfig
 from sim.datafile import DataConfig
 from sim.dispatch import DispatchConfig
+from sim.geo import GeoConfig
 from sim.hazard import HazardConfig
 from sim.incident_classes import DEFAULT_ORDER, IncidentClass, IncidentConfig
 from sim.outcomes import OutcomesConfig
@@ -105,6 +106,7 @@ class Scenario:
     outcomes: OutcomesConfig = section(OutcomesConfig)
     strategy: StrategyConfig = section(default_strategy_config)
     data: DataConfig = section(DataConfig)
+    geo: GeoConfig = section(GeoConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario as nested plain dicts (TOML-ready: lists, not tuples)."""
