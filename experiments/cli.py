@@ -425,6 +425,7 @@ def main() -> None:
     from typer import _click as click  # typer vendors click: its exceptions are these
     from typer.exceptions import Abort
 
+    _show_data_warnings()
     try:
         code = app(standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
@@ -444,6 +445,25 @@ def main() -> None:
         typer.echo(f"error: {describe_failure(exc)}", err=True)
         sys.exit(2 if isinstance(exc, OSError | MemoryError | RecursionError) else 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _show_data_warnings() -> None:
+    """Print each :class:`sim.datafile.DataWarning` as one ``warning:`` line on stderr."""
+    import warnings
+
+    from sim.datafile import DataWarning
+
+    plain = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: object,
+             **kwargs: object) -> None:
+        if issubclass(category, DataWarning):
+            typer.echo(f"warning: {' '.join(str(message).split())}", err=True)
+        else:
+            plain(message, category, *args, **kwargs)  # type: ignore[arg-type]
+
+    warnings.showwarning = show  # type: ignore[assignment]
+    warnings.simplefilter("always", DataWarning)
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -19,6 +19,15 @@ SHORT = 80
 """Longest echoed value in an error message (characters)."""
 
 
+class DataWarning(UserWarning):
+    """Something in the data was dropped or changed (one line naming the field).
+
+    For example ``data.calls_file: 3,405 of 3,749 calls lie after the 30-day horizon``.
+
+    The command line prints each as ``warning: <message>`` on stderr.
+    """
+
+
 class DataError(ValueError):
     """A calls or street file cannot be used; the message names the file or column."""
 
