@@ -23,14 +23,63 @@ from sim.params import param
 
 @dataclass(frozen=True)
 class GeoConfig:
-    """Boundaries, posts and population of a real city (all empty: the synthetic grid city)."""
+    """Boundaries, posts and population of a real city (all empty: the synthetic grid city).
+
+    With ``precincts`` set, the grid covers the precincts' bounding box at
+    ``city.cell_size_m``; ``city.width``, ``height``, ``precincts_x``, ``precincts_y``,
+    ``hq_x`` and ``hq_y`` are then not used (a value other than their default is an error).
+    """
 
     precincts: str = param(
         "", "-", "Polygons of the station precincts (GeoJSON, Shapefile or GeoPackage); empty = "
         "the synthetic rectangle. Relative paths are read from the scenario file's folder.",
     )
+    precinct_id: str = param(
+        "", "-", "Column of geo.precincts holding each precinct's id (kept as its name); "
+        "empty = row order 0, 1, ...",
+    )
+    communities: str = param(
+        "", "-", "Polygons of the communities (neighbourhood policing areas); empty = "
+        "city.community_cells squares cut by the precinct boundaries.",
+    )
+    community_id: str = param(
+        "", "-", "Column of geo.communities holding each community's id; empty = row order.",
+    )
+    beats: str = param(
+        "", "-", "Polygons of the patrol beats; empty = one beat per community.",
+    )
+    beat_id: str = param("", "-", "Column of geo.beats holding each beat's id; empty = row order.")
+    posts: str = param(
+        "", "-", "Points of the HQ, stations and community posts; empty (or an area without a "
+        "post) = the in-area cell nearest the area's centroid.",
+    )
+    post_kind: str = param("kind", "-", "Column of geo.posts: hq, station or community.")
+    post_area: str = param(
+        "area", "-", "Column of geo.posts: id of the precinct (station) or community (community "
+        "post) the post serves; not read for the HQ.",
+    )
+    population: str = param(
+        "", "-", "Table (CSV or Parquet) of residents per area, joined to the areas of "
+        "geo.population_level; empty = city.population over the synthetic density.",
+    )
+    population_id: str = param(
+        "", "-", "Column of geo.population holding the area ids; empty = the level's id "
+        "column name (e.g. geo.community_id).",
+    )
+    population_col: str = param(
+        "population", "-", "Column of geo.population holding the residents of each area.",
+    )
+    population_level: str = param(
+        "precinct", "-", "Areas that geo.population counts: precinct, community or beat; "
+        "residents are spread uniformly over each area's in-city cells.",
+        choices=("precinct", "community", "beat"),
+    )
     crs: str = param(
         "", "-", "CRS of files that carry none (e.g. EPSG:4326); empty = the file's own.",
+    )
+    grid_crs: str = param(
+        "", "-", "Projected CRS (metres) of the grid, e.g. EPSG:27700; empty = the local UTM "
+        "zone of the precincts.",
     )
 
 
@@ -79,3 +128,17 @@ class Frame:
         px, py = self.project(x, y, crs)
         return ((px - self.origin_x) / self.cell_size_m - 0.5,
                 (py - self.origin_y) / self.cell_size_m - 0.5)
+
+    def ground_of(self, cx: np.ndarray, cy: np.ndarray,
+                  crs: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """Continuous cell coordinates -> coordinates in ``crs`` (empty: the frame's).
+
+        The inverse of :meth:`cells_of`: ``ground_of(i, j)`` is the centre of cell ``(i, j)``
+        (e.g. ``crs="EPSG:4326"`` for longitude and latitude on a web map).
+        """
+        px = self.origin_x + (np.asarray(cx, dtype=float) + 0.5) * self.cell_size_m
+        py = self.origin_y + (np.asarray(cy, dtype=float) + 0.5) * self.cell_size_m
+        if not crs or crs == self.crs:
+            return px, py
+        x, y = _transformer(self.crs, crs).transform(px, py)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)

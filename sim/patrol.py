@@ -4,6 +4,11 @@ Area 0 is the whole city, then one area per precinct, then one per community; a 
 add more (grids). Within an area a patrol cell is drawn from the strategy's weights (uniform by
 default, risk-weighted under predictive patrol). All areas share one concatenated CDF, so that
 one ``searchsorted`` draws a cell for every patrolling officer at once.
+
+Officers patrol only in-city cells (``layout.mask``): every area is cut to its in-city cells
+when installed; an area with none (a strategy's square lying wholly outside a real city's
+boundary) patrols the in-city cells of the community its cells are labelled with, which is
+the nearest community.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class PatrolAreas:
 
     def __init__(self, layout: CityLayout, weights: Weights) -> None:
         self.weights = weights
+        self.layout = layout
         self.areas: list[np.ndarray] = []
         areas = [np.arange(layout.n_cells)]
         areas += [np.flatnonzero(layout.precinct == p) for p in range(layout.n_precincts)]
@@ -35,7 +41,7 @@ class PatrolAreas:
 
     def install(self, areas: list[np.ndarray]) -> None:
         """Replace the areas and rebuild the concatenated CDF of their weights."""
-        self.areas = list(areas)
+        self.areas = [self.in_city(np.asarray(a, dtype=np.int64)) for a in areas]
         cells, cdf = [], []
         for k, area in enumerate(self.areas):
             w = np.asarray(self.weights(area), dtype=float)
@@ -45,6 +51,16 @@ class PatrolAreas:
         self._cells = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
         self._cdf = np.concatenate(cdf) if cdf else np.zeros(0)
         self._cdf[np.cumsum([a.size for a in self.areas]) - 1] = np.arange(1, len(self.areas) + 1)
+
+    def in_city(self, area: np.ndarray) -> np.ndarray:
+        """The in-city cells of an area (its community's when it has none)."""
+        mask = self.layout.mask
+        if mask.all() or area.size == 0:
+            return area
+        kept = area[mask[area]]
+        if kept.size:
+            return kept
+        return np.flatnonzero(mask & (self.layout.community == self.layout.community[area[0]]))
 
     def add(self, areas: list[np.ndarray]) -> int:
         """Add areas (e.g. grids); return the id of the first new one."""
