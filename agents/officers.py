@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from mesa.discrete_space import Cell
 
     from agents.officer import Officer
+    from agents.staffing import Staffing
 
 N_STATES = len(OfficerState)
 AVAILABLE = np.array([s.available for s in OfficerState])
@@ -112,6 +113,16 @@ class PoliceConfig:
         180.0, "d", "Time for a community officer to know the community (1-e^-1).",
         lo=1e-6, hi=36_500,
     )
+    staffing_file: str = param(
+        "", "-", "CSV or Parquet of shift patterns (area, tier, days, start, hours, officers, "
+        "persons); sizes and rosters the force, replacing officers, share_*, shifts_per_day "
+        "and rest_groups. Empty = rotating equal shifts.",
+    )
+    first_weekday: str = param(
+        "auto", "-", "Weekday of day 0 for the staffing table: auto = the recorded calls' "
+        "first day (data.start or the calls), else Monday.",
+        choices=("auto", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    )
 
 
 @dataclass
@@ -168,22 +179,27 @@ class Officers:
         self.base_tier = np.zeros(n, dtype=np.int64)
         self.vehicle_u = np.zeros(n)
         self.equipment_follows = True
+        self.staffing: Staffing | None = None
         self.allocations: list[dict[str, object]] = []
         self.agents: list[Officer] = []
         self._cells: list[Cell] = []
 
     # -- recruitment ------------------------------------------------------------------------
     @classmethod
-    def recruit(cls, cfg: PoliceConfig, n_hq: int, rng: np.random.Generator) -> Officers:
+    def recruit(cls, cfg: PoliceConfig, n_hq: int, rng: np.random.Generator,
+                staffing: Staffing | None = None) -> Officers:
         """Draw a force's attributes: skill, sworn, HQ civilians, roster group, equipment luck.
 
         Args:
             cfg: The ``[police]`` section.
             n_hq: Officers of the configured HQ (the first ``n_hq``); civilians are among them.
             rng: The officers' random stream.
+            staffing: A staffing table: it sizes the force and its roster replaces the
+                rotating shifts (None: ``cfg.officers`` on ``cfg.shifts_per_day`` shifts).
         """
-        n = cfg.officers
+        n = cfg.officers if staffing is None else staffing.n
         f = cls(n, cfg)
+        f.staffing = staffing
         f.skill[:] = np.clip(rng.normal(cfg.skill_mean, cfg.skill_sd, n), 0.0, 1.0)
         f.sworn[:] = rng.random(n) >= cfg.auxiliary_share
         f.civilian[:] = (np.arange(n) < n_hq) & (rng.random(n) < cfg.hq_civilian_share)
@@ -252,7 +268,12 @@ class Officers:
 
     # -- the roster -------------------------------------------------------------------------
     def on_duty_at(self, hour: int) -> np.ndarray:
-        """Which officers' shift covers ``hour`` (rotating shifts with rest groups)."""
+        """Which officers' shift covers ``hour``.
+
+        The staffing table's rows covering it, or rotating equal shifts with rest groups.
+        """
+        if self.staffing is not None:
+            return self.staffing.on_duty(hour)
         p = self.cfg
         groups = p.shifts_per_day + p.rest_groups
         day, hod = divmod(hour, 24)
@@ -359,9 +380,31 @@ class Officers:
         days = (now - self.posted_since[i]) / MIN_PER_DAY
         return float(1 - np.exp(-days / self.cfg.officer_familiarity_days))
 
-    def travel_minutes(self, idx: np.ndarray, dist_m: np.ndarray) -> np.ndarray:
-        """Turnout plus travel for officers ``idx`` covering effective distances ``dist_m``."""
-        return self.turnout[idx] + dist_m * self.min_per_m[idx]
+    def travel_minutes(self, idx: np.ndarray, dist_m: np.ndarray,
+                       car_min_per_m: float | None = None,
+                       car_speed: float = 1.0) -> np.ndarray:
+        """Turnout plus travel for officers ``idx`` covering effective distances ``dist_m``.
+
+        On the grid every officer covers effective metres at their own speed
+        (``police.speed_vehicle_kmh`` or ``speed_foot_kmh``). On a street network the
+        distances of officers in vehicles are metres already weighted by each street's speed,
+        ``length * REFERENCE_KPH / speed``, so ``car_min_per_m`` (minutes per effective metre
+        at the reference speed) makes an edge take ``length / speed``; foot officers' distances
+        are plain metres walked at their own speed.
+
+        Args:
+            idx: Officer indices.
+            dist_m: Effective metres each officer covers.
+            car_min_per_m: Minutes per effective metre for cars; None = each officer's own.
+            car_speed: Speed multiplier for cars (the hour of day's).
+
+        Returns:
+            Minutes, one per officer.
+        """
+        own = self.min_per_m[idx]
+        car = own if car_min_per_m is None else car_min_per_m
+        per_m = np.where(self.vehicle[idx], car / car_speed, own)
+        return self.turnout[idx] + dist_m * per_m
 
     # -- where they are ---------------------------------------------------------------------
     def positions(self, idx: np.ndarray, now: float) -> np.ndarray:

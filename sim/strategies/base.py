@@ -101,8 +101,12 @@ class Strategy:
         """Assign every officer a tier, a post and a patrol area.
 
         Station officers are spread evenly over stations, community officers over communities
-        in order of population (the most populous first).
+        in order of population (the most populous first). With a staffing table
+        (``police.staffing_file``) every person is posted where their row says.
         """
+        staffing = getattr(model.force, "staffing", None)
+        if staffing is not None:
+            return staffing.assignments(model)
         counts = self.tier_counts(model.force.n)
         out = [model.hq_assignment() for _ in range(counts[Tier.HQ])]
         out += [model.station_assignment(k % model.layout.n_precincts)
