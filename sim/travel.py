@@ -1,14 +1,22 @@
-"""Travel times over the street graph, from precomputed shortest-path distance fields.
+"""Travel over the street graph, from precomputed shortest-path distance fields.
 
 The street graph's edges carry an *effective length* (metres divided by the street's speed
-factor), so one distance field serves every mode: a unit's travel time is
+factor), so one distance field serves every mode on the grid: a unit's travel time is
 ``turnout + effective_metres / speed``. Fields come from :func:`scipy.sparse.csgraph.dijkstra`
 (one call per source cell, cached); for small cities all fields are computed at once.
+
+A field may be *directed* (one-way streets): :meth:`DistanceField.from_cell` gives the
+distances from a cell, :meth:`DistanceField.to_target` the distances to it (a search on the
+reversed graph, cached the same way). A real street network (:mod:`sim.streets`) also says how
+cars cover its effective metres (``car_min_per_m``: each street's own speed) and offers a
+walking field (``walk``) for foot officers; :meth:`DistanceField.car_speed` is the hour of
+day's speed multiplier for cars (``streets.hour_speed_factors``).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +24,8 @@ import numpy as np
 if TYPE_CHECKING:
     import networkx as nx
     from scipy.sparse import csr_matrix
+
+    from agents.officers import Officers
 
 ALL_PAIRS_MAX_CELLS = 2500
 CACHE_BYTES = 256 * 2**20  # bound on cached single-source fields
@@ -31,14 +41,31 @@ class DistanceField:
     n_cells: int
     #: Message (field: problem) raised when some cell cannot be reached.
     disconnected = "city.blocked_street_share: the street graph is not connected"
+    #: Whether distances depend on the direction of travel (one-way streets).
+    directed = False
+    #: Walking distances (metres) for foot officers, when they differ (a street network).
+    walk: DistanceField | None = None
+    #: Minutes per effective metre for a car, when the streets set it (else the officer's).
+    car_min_per_m: float | None = None
+    #: Speed multipliers for cars by hour of day 0..23 (None: all 1).
+    hour_factors: tuple[float, ...] | None = None
+    #: Whether :meth:`to_target` honours ``limit`` (searches that stop early).
+    bounded = False
+    #: How far dispatch searches look first (bounded fields; None = always exact).
+    budget: Budget | None = None
 
     def _init_cache(self, n_cells: int) -> None:
         self.n_cells = n_cells
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._rcache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_max = max(16, CACHE_BYTES // (8 * max(n_cells, 1)))
 
     def compute(self, source: int) -> np.ndarray:
         """Distances from ``source`` to every cell (uncached)."""
+        raise NotImplementedError
+
+    def compute_to(self, target: int) -> np.ndarray:
+        """Distances from every cell to ``target`` (uncached; directed fields only)."""
         raise NotImplementedError
 
     def from_cell(self, source: int) -> np.ndarray:
@@ -50,30 +77,65 @@ class DistanceField:
         Returns:
             Array of effective metres; ``inf`` where a cell cannot be reached.
         """
-        field = self._cache.get(source)
-        if field is None:
-            field = self.compute(source)
-            field.setflags(write=False)
-            self._cache[source] = field
-            if len(self._cache) > self._cache_max:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(source)
-        return field
+        return _cached(self._cache, source, self.compute, self._cache_max)
+
+    def to_field(self, target: int) -> np.ndarray:
+        """Return the distance from every cell to ``target`` (read-only array).
+
+        Args:
+            target: Flat index of the target cell.
+
+        Returns:
+            Array of effective metres; ``inf`` where ``target`` cannot be reached from a cell.
+        """
+        if not self.directed:
+            return self.from_cell(target)
+        return _cached(self._rcache, target, self.compute_to, self._cache_max)
 
     def to_cells(self, source: int, targets: np.ndarray) -> np.ndarray:
         """Distance from ``source`` to ``targets`` only."""
         return self.from_cell(source)[targets]
 
+    def to_target(self, target: int, sources: np.ndarray, limit: float = np.inf) -> np.ndarray:
+        """Distance from each of ``sources`` to ``target`` (the direction of travel).
+
+        Equal to ``to_cells(target, sources)`` when the field is not directed.
+
+        Args:
+            target: Flat index of the destination cell.
+            sources: Flat indices of the starting cells.
+            limit: Distances above it may come back as ``inf`` (fields that are ``bounded``
+                stop their search there); every finite value is exact.
+
+        Returns:
+            Effective metres, one per source.
+        """
+        if not self.directed:
+            return self.to_cells(target, sources)
+        return self.to_field(target)[sources]
+
     def between(self, a: int, b: int) -> float:
-        """Return the effective distance between two cells."""
+        """Return the effective distance from cell ``a`` to cell ``b``."""
         return float(self.to_cells(a, np.array([b]))[0])
 
-    def check_connected(self, sources: list[int]) -> None:
-        """Raise ValueError if some cell cannot be reached from one of ``sources``."""
+    def car_speed(self, t: float) -> float:
+        """Speed multiplier for cars setting off at minute ``t`` (``hour_factors``)."""
+        if self.hour_factors is None:
+            return 1.0
+        return self.hour_factors[int(t // 60.0) % 24]
+
+    def check_connected(self, sources: list[int], cells: np.ndarray | None = None) -> None:
+        """Raise ValueError if some cell cannot be reached from (or, directed, reach) a source.
+
+        Args:
+            sources: Flat indices of the cells everything must connect to (e.g. the HQ).
+            cells: Boolean mask of the cells to check (e.g. ``layout.mask``); None = all.
+        """
         for s in sources:
-            if not np.isfinite(self.from_cell(s)).all():
-                raise ValueError(self.disconnected)
+            ways = [self.from_cell(s), self.to_field(s)] if self.directed else [self.from_cell(s)]
+            for field in ways:
+                if not np.isfinite(field if cells is None else field[cells]).all():
+                    raise ValueError(self.disconnected)
 
 
 class ManhattanField(DistanceField):
@@ -105,7 +167,7 @@ class ManhattanField(DistanceField):
         tx, ty = np.divmod(targets, self.height)
         return (np.abs(tx - sx) + np.abs(ty - sy)) * self.cell
 
-    def check_connected(self, sources: list[int]) -> None:
+    def check_connected(self, sources: list[int], cells: np.ndarray | None = None) -> None:
         """A full grid is always connected."""
 
 
@@ -151,3 +213,98 @@ def _to_csr(graph: nx.Graph, n_cells: int) -> csr_matrix:
     cols = np.asarray(v + u, dtype=np.int64)
     data = np.asarray(w + w, dtype=np.float64)
     return csr_matrix((data, (rows, cols)), shape=(n_cells, n_cells))
+
+
+def _cached(cache: OrderedDict[int, np.ndarray], key: int,
+            compute: Callable[[int], np.ndarray], limit: int) -> np.ndarray:
+    """``compute(key)`` through a least-recently-used cache of read-only arrays."""
+    field = cache.get(key)
+    if field is None:
+        field = compute(key)
+        field.setflags(write=False)
+        cache[key] = field
+        if len(cache) > limit:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return field
+
+
+class Budget:
+    """How far (in minutes) a dispatch search looks first; learnt from the calls so far.
+
+    The nearest unit is usually minutes away, so a search that stops at a few times the
+    recent nearest travel time covers a small part of a large street network. Only the
+    choice's speed depends on it, never the choice (see :func:`officer_minutes`).
+    """
+
+    FIRST_MIN = 15.0
+    FLOOR_MIN = 5.0
+    MARGIN = 1.25
+
+    def __init__(self) -> None:
+        self.minutes = self.FIRST_MIN
+
+    def learn(self, best_min: float) -> None:
+        """After a search: look ``MARGIN`` times as far as this call's nearest unit next."""
+        if np.isfinite(best_min):
+            self.minutes = max(self.FLOOR_MIN, self.MARGIN * best_min)
+
+
+def officer_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
+                    pos: np.ndarray, cell: int, now: float) -> np.ndarray:
+    """Turnout plus travel for officers ``idx`` at cells ``pos`` to reach ``cell``.
+
+    Cars use the field's distances (one-way streets count) at the hour's speed; on a street
+    network foot officers walk its streets both ways. On a ``bounded`` field with several
+    officers the search stops at a time budget: officers who need longer than the fastest may
+    get ``inf`` (so the fastest, and ties to the lower index, are exact), and the budget grows
+    until some officer is within it. One officer always gets the exact time.
+
+    Args:
+        field: The travel field.
+        officers: The force (turnout, minutes per metre, vehicles).
+        idx: Officer indices.
+        pos: Their current cells.
+        cell: The destination.
+        now: The minute of departure (hour-of-day speed).
+
+    Returns:
+        Minutes, one per officer.
+    """
+    speed = field.car_speed(now)
+    budget = field.budget
+    if not field.bounded or idx.size < 2 or budget is None:
+        return _minutes_within(field, officers, idx, pos, cell, speed, np.inf)
+    limit = budget.minutes
+    while True:
+        times = _minutes_within(field, officers, idx, pos, cell, speed, limit)
+        best = float(times.min())
+        if best <= limit or not np.isfinite(limit):
+            budget.learn(best)
+            return times
+        limit = limit * 2 if limit < 1e4 else np.inf
+
+
+def _minutes_within(field: DistanceField, officers: Officers, idx: np.ndarray,
+                    pos: np.ndarray, cell: int, speed: float, limit: float) -> np.ndarray:
+    """Times of officers ``idx``; those above ``limit`` minutes may be ``inf``."""
+    turnout, per_m = officers.turnout[idx], officers.min_per_m[idx]
+    car_per_m = field.car_min_per_m
+    foot = ~officers.vehicle[idx] if field.walk is not None else np.zeros(idx.size, bool)
+    car = ~foot
+    dist = np.zeros(idx.size)
+    if car.any():
+        k = (per_m[car] if car_per_m is None else np.full(car.sum(), car_per_m)) / speed
+        dist[car] = field.to_target(cell, pos[car], _metres(limit, turnout[car], k))
+    if foot.any() and field.walk is not None:
+        dist[foot] = field.walk.to_target(cell, pos[foot],
+                                          _metres(limit, turnout[foot], per_m[foot]))
+    return officers.travel_minutes(idx, dist, car_per_m, speed)
+
+
+def _metres(limit: float, turnout: np.ndarray, min_per_m: np.ndarray) -> float:
+    """Largest distance any of these officers covers within ``limit`` minutes."""
+    if not np.isfinite(limit):
+        return np.inf
+    return float(np.max((limit - turnout) / min_per_m, initial=0.0))

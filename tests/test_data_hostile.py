@@ -481,15 +481,19 @@ def test_empty_graph_bad_names_and_far_away_nodes(tmp_path):
                                                          tmp_path / "far.graphml")
 
 
-def test_disconnected_network_is_one_line(tmp_path):
+def test_disconnected_network_keeps_the_largest_part_with_one_warning(tmp_path):
+    from sim.datafile import DataWarning
+
     g = nx.Graph()
     for k in range(4):
         g.add_node(str(k), x=50.0 + 100 * k, y=50.0)
     g.add_edge("0", "1")
     nx.write_graphml(g, tmp_path / "s.graphml")
-    with pytest.raises(ValueError) as info:
-        build_model(street_scenario(tmp_path / "s.graphml"), days=1)
-    check_message(str(info.value), "streets_graphml")
+    with pytest.warns(DataWarning, match="kept the largest connected part") as info:
+        model = build_model(street_scenario(tmp_path / "s.graphml"), days=1)
+    message = str(info[0].message)
+    assert message.startswith("data.streets_graphml: ") and "\n" not in message
+    model.run_days(1)
 
 
 # -- the command line -----------------------------------------------------------------------
