@@ -1,7 +1,16 @@
-"""Times of recorded calls: the ``data.col_time`` column, ``data.time_format`` and ``data.start``.
+"""Times of recorded calls: ``data.col_time``, ``data.time_format``, ``data.start``, durations.
 
 Every problem is a one-line :class:`~sim.datafile.DataError` starting with the field to fix;
 a value that is not a time becomes NaT and :func:`sim.calls.load_calls` drops and counts it.
+
+Recorded durations (:func:`recorded_durations`): handling (call -> dispatch), travel
+(dispatch -> arrival), on scene (arrival -> clearance) and response (call -> arrival), in
+minutes, from the columns ``data.col_handling``, ``data.col_travel``, ``data.col_on_scene``,
+``data.col_response`` or derived from the timestamp columns ``data.col_dispatched``,
+``data.col_arrived``, ``data.col_cleared`` (a minutes column wins over a derivation). An
+empty cell is *missing*; a value that is not a number (or not a time), negative, not finite
+or above ``data.max_recorded_min`` is *bad*: read as missing and counted. The call is kept
+either way and the model fills in its own draw for that call.
 
 Time zones: times are used as written when none has a UTC offset, or all have the same one.
 When all have an offset but the offsets differ (a daylight-saving change, mixed sources),
@@ -134,3 +143,132 @@ def no_times_message(col: pd.Series, cfg: DataConfig) -> str:
     return (f"data.col_time: no usable rows: none of the {len(col)} values in column "
             f"{shorten(cfg.col_time)} is an ISO 8601 time (first: {first}); set "
             "data.time_format")
+
+
+DURATIONS = ("handling", "travel", "on_scene", "response")
+"""The recorded durations of a call, in the order of the incidents table's ``rec_*`` columns."""
+_MINUTES = {"handling": "col_handling", "travel": "col_travel", "on_scene": "col_on_scene",
+            "response": "col_response"}
+_STAMPS = ("col_dispatched", "col_arrived", "col_cleared")
+_DERIVED = {"handling": ("col_time", "col_dispatched"), "travel": ("col_dispatched", "col_arrived"),
+            "on_scene": ("col_arrived", "col_cleared"), "response": ("col_time", "col_arrived")}
+
+
+def duration_fields(cfg: DataConfig) -> list[str]:
+    """The ``[data]`` fields naming duration or timestamp columns that are set."""
+    return [f for f in (*_MINUTES.values(), *_STAMPS) if getattr(cfg, f)]
+
+
+def recorded_kinds(cfg: DataConfig) -> tuple[str, ...]:
+    """Durations the configured columns give (see the module docstring), in :data:`DURATIONS`."""
+    out: list[str] = []
+    for kind in DURATIONS:
+        a, b = _DERIVED[kind]
+        derived_ok = all(f == "col_time" or getattr(cfg, f) for f in (a, b))
+        via_sum = kind == "response" and {"handling", "travel"} <= set(out)
+        if getattr(cfg, _MINUTES[kind]) or derived_ok or via_sum:
+            out.append(kind)
+    return tuple(out)
+
+
+def recorded_durations(df: pd.DataFrame, cfg: DataConfig, times: pd.Series
+                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Recorded durations per call (NaN when missing or bad) and which values were bad.
+
+    Args:
+        df: The calls table as read.
+        cfg: The ``[data]`` section.
+        times: The parsed call times (``data.col_time``).
+
+    Returns:
+        ``minutes`` and ``bad`` by kind (see :data:`DURATIONS`), for the configured kinds.
+    """
+    stamps = {f: _stamps(df, f, cfg, times) for f in _STAMPS if getattr(cfg, f)}
+    stamps["col_time"] = (times, np.zeros(len(df), bool))
+    minutes: dict[str, np.ndarray] = {}
+    bad: dict[str, np.ndarray] = {}
+    for kind in recorded_kinds(cfg):
+        a, b = _DERIVED[kind]
+        if getattr(cfg, _MINUTES[kind]):
+            value, wrong = _minutes_column(df, _MINUTES[kind], cfg)
+        elif a in stamps and b in stamps:
+            value, wrong = _difference(stamps[a], stamps[b])
+        else:  # response = handling + travel
+            value = minutes["handling"] + minutes["travel"]
+            wrong = np.zeros(len(df), bool)
+        wrong |= value > cfg.max_recorded_min
+        value[wrong] = np.nan
+        minutes[kind], bad[kind] = value, wrong
+    return minutes, bad
+
+
+def duration_field(cfg: DataConfig, kind: str) -> str:
+    """The ``[data]`` field a duration comes from (its minutes column, else a timestamp)."""
+    if getattr(cfg, _MINUTES[kind]):
+        return _MINUTES[kind]
+    stamps = [f for f in _DERIVED[kind] if f != "col_time" and getattr(cfg, f)]
+    return stamps[-1] if stamps else "col_dispatched"
+
+
+def no_durations_message(cfg: DataConfig, kind: str, n: int) -> str:
+    """The error when a configured duration has no usable value for any of ``n`` calls."""
+    field = duration_field(cfg, kind)
+    return (f"data.{field}: column {shorten(getattr(cfg, field))} gives no usable {kind} time "
+            f"(minutes from 0 to data.max_recorded_min = {cfg.max_recorded_min:g}) for any of "
+            f"the {n} calls; leave data.{field} empty if there are none")
+
+
+def _is_blank(col: pd.Series) -> np.ndarray:
+    if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+        return col.isna().to_numpy() | (col.astype(str).str.strip() == "").to_numpy()
+    return col.isna().to_numpy()
+
+
+def _minutes_column(df: pd.DataFrame, field: str, cfg: DataConfig
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """A minutes column: floats, with non-numbers, negatives and non-finite values bad."""
+    col = df[getattr(cfg, field)]
+    with np.errstate(all="ignore"):
+        values = pd.to_numeric(col, errors="coerce")
+        value = np.array(values.to_numpy(dtype=float, na_value=np.nan), dtype=float, copy=True)
+    blank = _is_blank(col)
+    wrong = ~blank & ~(np.isfinite(value) & (np.nan_to_num(value, nan=-1.0) >= 0))
+    value[blank | wrong] = np.nan
+    return value, wrong
+
+
+def _stamps(df: pd.DataFrame, field: str, cfg: DataConfig, times: pd.Series
+            ) -> tuple[pd.Series, np.ndarray]:
+    """A timestamp column parsed like the call times; unparseable non-blank values are bad."""
+    import dataclasses
+
+    name = getattr(cfg, field)
+    col = df[name]
+    blank = _is_blank(col)
+    tz = getattr(times.dt, "tz", None)
+    if not pd.api.types.is_datetime64_any_dtype(col.dtype):
+        col = col.where(~blank, "")
+    try:  # parsed as data.col_time is, so its messages name that field: rename it
+        parsed = parse_times(col, dataclasses.replace(cfg, col_time=name), tz)
+    except DataError as exc:
+        raise DataError(str(exc).replace("data.col_time:", f"data.{field}:", 1)) from None
+    aware = isinstance(parsed.dtype, pd.DatetimeTZDtype)
+    if parsed.notna().any() and aware != (tz is not None):
+        this, that = ("have", "do not") if aware else ("do not have", "do")
+        raise DataError(f"data.{field}: the times in column {shorten(name)} {this} a UTC "
+                        f"offset but those in data.col_time {that}; give both or neither one")
+    if aware and tz is not None:
+        parsed = parsed.dt.tz_convert(tz)
+    elif not aware and tz is not None:  # every value blank: no offset to compare
+        parsed = pd.Series(pd.NaT, index=col.index, dtype=times.dtype)
+    return parsed, ~blank & parsed.isna().to_numpy()
+
+
+def _difference(first: tuple[pd.Series, np.ndarray], second: tuple[pd.Series, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes from the first times to the second; negative is bad, either bad is bad."""
+    (t0, bad0), (t1, bad1) = first, second
+    value = np.array((t1 - t0).dt.total_seconds() / 60.0, dtype=float)
+    wrong = bad0 | bad1 | (np.nan_to_num(value, nan=0.0) < 0)
+    value[wrong] = np.nan
+    return value, wrong

@@ -3,14 +3,18 @@
 A calls file (CSV or Parquet) has one row per call: a time, a location (projected metres or
 longitude/latitude) and a priority; optionally an observed response time. The ``[data]``
 section maps column names and places the grid: cell ``(i, j)`` covers
-``origin + [i, i + 1) * cell_size`` along each axis. Longitude/latitude are projected with an
-equirectangular projection about the origin (``x = (lon - lon0) cos(lat0) 111,320 m``,
-``y = (lat - lat0) 110,574 m``), accurate to well under a cell over a city.
+``origin + [i, i + 1) * cell_size`` along each axis; in a real city the coordinates are
+projected from ``data.crs`` onto the layout's frame (see :mod:`sim.call_places`). Priority
+codes name the incident classes (``incidents.classes.NAME.codes``); ``data.unknown_class``
+takes the codes no class knows. Recorded durations (handling, travel, on scene, response)
+are read by :mod:`sim.call_times`.
 
 Rows that cannot be used are dropped and counted by reason (never silently): an unparseable
 time, a missing, non-numeric or non-finite location (``nan``, ``inf``, ``1e400``), a point
-outside the city, an unknown priority. An observed response time that is not a finite number
-of minutes ≥ 0 is read as missing (the call itself is kept) and counted.
+outside the city (or in a masked cell), an unknown priority (unless ``data.unknown_class``).
+Calls before ``data.start`` are counted apart (``before_start``), and a replay counts the
+calls after its horizon (:meth:`Calls.within`). A recorded duration that is not usable is
+read as missing (the call itself is kept) and counted.
 
 Everything else is a :class:`DataError`: one short line that starts with the ``[data]`` field
 to fix (``data.calls_file: ...``, ``data.col_time: ...``, ``data.start: ...``), with any echoed
@@ -36,6 +40,7 @@ re-exported here, so ``from sim.calls import ...`` keeps working for every name.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,17 +50,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.call_places import M_PER_DEG_LAT, M_PER_DEG_LON, Grid, locate, project
 from sim.call_times import (
     MAX_START_CHARS,
     check_zones,
+    duration_field,
+    duration_fields,
+    no_durations_message,
     no_times_message,
     parse_start,
     parse_times,
+    recorded_durations,
 )
-from sim.datafile import SHORT, DataError, check_file, reason, shorten
+from sim.datafile import SHORT, DataError, DataWarning, check_file, reason, shorten
 from sim.incidents import MIN_PER_DAY
 from sim.replay import FittedProcess, ReplayProcess, fit_process
-from sim.scenario import CityConfig, DataConfig, IncidentConfig
+from sim.scenario import DataConfig, IncidentConfig
 
 __all__ = [
     "CSV_CHUNK_ROWS",
@@ -80,8 +90,6 @@ __all__ = [
     "table_columns",
 ]
 
-M_PER_DEG_LAT = 110_574.0
-M_PER_DEG_LON = 111_320.0
 PRIORITY_CODES = {"emergency": 0, "urgent": 1, "routine": 2, "1": 0, "2": 1, "3": 2}
 MAX_CALLS = 5_000_000
 """Most rows a calls file may have; checked before the whole file is in memory."""
@@ -98,14 +106,20 @@ class Calls:
     Attributes:
         minute: Minutes since the start (sorted).
         cell: Flat cell index of each call.
-        priority: Priority code (0 emergency, 1 urgent, 2 routine).
-        response: Observed response time in minutes (NaN if not in the data or not a
-            finite number ≥ 0).
+        priority: Class index of each call (the classes' priority order).
+        response: Observed response time in minutes (NaN if not in the data or not usable).
         start: Timestamp of minute 0.
         rows_read: Rows in the file.
         dropped: Rows dropped, by reason.
         response_missing: Used calls without a usable response time (when
             ``data.col_response`` is set).
+        recorded: Recorded durations by kind (``handling``, ``travel``, ``on_scene``,
+            ``response``; see :mod:`sim.call_times`), NaN where missing; only the kinds the
+            configured columns give.
+        bad: Per kind, which calls had a value that was not usable (read as missing).
+        unknown_mapped: Whether each call's code was unknown and given ``data.unknown_class``.
+        before_start: Calls before minute 0 (``data.start``), not part of the calls.
+        after_horizon: Calls at or after the run's horizon, not simulated (see :meth:`within`).
     """
 
     minute: np.ndarray
@@ -116,6 +130,11 @@ class Calls:
     rows_read: int
     dropped: dict[str, int] = field(default_factory=dict)
     response_missing: int = 0
+    recorded: dict[str, np.ndarray] = field(default_factory=dict)
+    bad: dict[str, np.ndarray] = field(default_factory=dict)
+    unknown_mapped: np.ndarray | None = None
+    before_start: int = 0
+    after_horizon: int = 0
 
     @property
     def days(self) -> float:
@@ -123,13 +142,62 @@ class Calls:
         return float(np.floor(self.minute.max() / MIN_PER_DAY) + 1) if self.minute.size else 0.0
 
     def describe(self) -> str:
-        """One line: rows read, used, dropped by reason."""
+        """One line: rows read, used, dropped by reason, not simulated."""
         drops = ", ".join(f"{k}: {v}" for k, v in self.dropped.items() if v) or "none"
         text = (f"{self.rows_read} calls read, {self.minute.size} used, "
                 f"{sum(self.dropped.values())} dropped ({drops})")
+        if self.before_start:
+            text += f", {self.before_start} before data.start"
+        if self.after_horizon:
+            text += f", {self.after_horizon} after the horizon"
         if self.response_missing:
             text += f"; {self.response_missing} without a usable response time"
         return text
+
+    def recorded_column(self, kind: str) -> np.ndarray:
+        """The recorded ``kind`` durations (NaN for every call if the data do not give them)."""
+        return self.recorded.get(kind, np.full(self.minute.size, np.nan))
+
+    def within(self, days: int) -> Calls:
+        """The calls a run of ``days`` days simulates (minute < ``days`` * 1440).
+
+        The others are counted in ``after_horizon`` and told in a :class:`DataWarning`
+        (``data.calls_file: ... lie after the 30-day horizon ...``).
+        """
+        keep = self.minute < days * MIN_PER_DAY
+        after = int(self.minute.size - keep.sum())
+        if after == 0:
+            return self
+        total = self.minute.size + self.before_start
+        warnings.warn(f"data.calls_file: {after:,} of {total:,} calls lie after the "
+                      f"{days:,}-day horizon and are not simulated (run.days = "
+                      f"{int(self.days):,} would cover them)", DataWarning, stacklevel=2)
+        return self._subset(keep, after)
+
+    def _subset(self, keep: np.ndarray, after: int) -> Calls:
+        mapped = None if self.unknown_mapped is None else self.unknown_mapped[keep]
+        return dataclasses.replace(
+            self, minute=self.minute[keep], cell=self.cell[keep], priority=self.priority[keep],
+            response=self.response[keep], recorded={k: v[keep] for k, v in self.recorded.items()},
+            bad={k: v[keep] for k, v in self.bad.items()}, unknown_mapped=mapped,
+            response_missing=int(np.isnan(self.response[keep]).sum())
+            if self.response_missing else 0, after_horizon=self.after_horizon + after)
+
+
+def warn_losses(calls: Calls, cfg: DataConfig) -> None:
+    """Tell the rows dropped and the recorded durations read as missing (DataWarnings)."""
+    dropped = sum(calls.dropped.values())
+    if dropped:
+        warnings.warn(f"data.calls_file: {dropped:,} of {calls.rows_read:,} rows dropped "
+                      f"({_drops_text(calls.dropped)})", DataWarning, stacklevel=3)
+    for kind, bad in calls.bad.items():
+        n_bad = int(bad.sum())
+        if n_bad:
+            warnings.warn(f"data.{duration_field(cfg, kind)}: {n_bad:,} of "
+                          f"{calls.minute.size:,} calls have a {kind} time that is not usable "
+                          f"(not a number or time, negative, or above data.max_recorded_min = "
+                          f"{cfg.max_recorded_min:g} min), read as missing", DataWarning,
+                          stacklevel=3)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -255,12 +323,13 @@ def class_codes(classes: IncidentConfig | None) -> dict[str, int]:
     return out
 
 
-def load_calls(cfg: DataConfig, city: CityConfig, classes: IncidentConfig | None = None) -> Calls:
+def load_calls(cfg: DataConfig, grid: Grid, classes: IncidentConfig | None = None) -> Calls:
     """Read the calls file and map it onto the grid.
 
     Args:
         cfg: The ``[data]`` section.
-        city: The ``[city]`` section (size and cell size).
+        grid: The city's layout (its size, mask and frame) or, for the synthetic city, the
+            ``[city]`` section.
         classes: The ``[incidents]`` section, whose classes name the priority codes (default:
             emergency/urgent/routine or 1/2/3).
 
@@ -271,19 +340,9 @@ def load_calls(cfg: DataConfig, city: CityConfig, classes: IncidentConfig | None
         DataError: One line starting with the field to fix (see the module docstring).
     """
     start = parse_start(cfg)  # the scenario's own value first: cheap, and no file needed
-    loc_fields = ("col_x", "col_y") if cfg.coords == "xy" else ("col_lon", "col_lat")
-    fields = ["col_time", *loc_fields, "col_priority"]
-    if cfg.col_response:
-        fields.append("col_response")
-    column = {f: str(getattr(cfg, f)) for f in fields}
-    available = table_columns(cfg.calls_file)
-    for f, col in column.items():
-        if col not in available:
-            raise DataError(f"data.{f}: column {shorten(col)} not found "
-                            f"(columns: {shorten(', '.join(available))})")
-        if available.count(col) > 1:
-            raise DataError(f"data.{f}: column {shorten(col)} appears "
-                            f"{available.count(col)} times")
+    codes = class_codes(classes)
+    unknown = _unknown_class(cfg, classes)
+    column = _columns(cfg)
     df = read_table(cfg.calls_file, list(column.values()))
     n = len(df)
     if n == 0:
@@ -302,28 +361,79 @@ def load_calls(cfg: DataConfig, city: CityConfig, classes: IncidentConfig | None
     ok = stage("unparseable time", times.notna().to_numpy(), np.ones(n, bool),
                lambda: no_times_message(df[cfg.col_time], cfg))
     check_zones(times, ok, start, cfg)
-    a = _numbers(df, column[loc_fields[0]], loc_fields[0])
-    b = _numbers(df, column[loc_fields[1]], loc_fields[1])
+    a, b = (_numbers(df, column[f], f) for f in _location_fields(cfg))
     ok = stage("missing location", np.isfinite(a) & np.isfinite(b), ok,
-               lambda: f"data.{loc_fields[0]}: no usable rows: no call has a finite numeric "
-                       f"location in columns {shorten(column[loc_fields[0]])} and "
-                       f"{shorten(column[loc_fields[1]])}")
-    with np.errstate(all="ignore"):  # huge coordinates overflow to inf: outside the city
-        x_m, y_m = project(a, b, cfg)
-        i = np.floor(x_m / city.cell_size_m)
-        j = np.floor(y_m / city.cell_size_m)
-    inside = (i >= 0) & (i < city.width) & (j >= 0) & (j < city.height)
-    ok = stage("outside the city", inside, ok,
-               lambda: _outside_message(x_m[ok], y_m[ok], cfg, city))
-    codes = class_codes(classes)
+               lambda: _no_location_message(cfg))
+    cell, inside, outside_message = locate(a, b, cfg, grid)
+    ok = stage("outside the city", inside, ok, lambda: outside_message(ok))
     prio = df[cfg.col_priority].astype(str).str.strip().str.lower().map(codes)
-    ok = stage("unknown priority", prio.notna().to_numpy(), ok,
-               lambda: f"data.col_priority: no usable rows: no call has a known priority in "
-                       f"column {shorten(cfg.col_priority)} (e.g. "
-                       f"{shorten(df[cfg.col_priority].iloc[int(np.argmax(ok))], 30)}; use "
-                       f"{shorten('/'.join(codes), 60)}, or give the classes' codes in "
-                       "incidents.classes.NAME.codes)")
-    response, missing = _responses(df, cfg, ok)
+    mapped = prio.isna().to_numpy() & (unknown is not None)
+    prio = prio.fillna(-1 if unknown is None else unknown)
+    ok = stage("unknown priority", prio.to_numpy() >= 0, ok,
+               lambda: _no_priority_message(df, cfg, ok, codes))
+    recorded, bad = _durations(df, cfg, times, ok)
+    minute, start = _minutes(times, ok, start, cfg)
+    keep = minute >= 0
+    order = np.flatnonzero(ok)[keep][np.argsort(minute[keep], kind="stable")]
+    response = recorded.get("response", np.full(n, np.nan))
+    return Calls(np.sort(minute[keep], kind="stable"), cell[order].astype(np.int64),
+                 prio.to_numpy(dtype=np.int64)[order], response[order], start, n, dropped,
+                 int(np.isnan(response[order]).sum()) if cfg.col_response else 0,
+                 {k: v[order] for k, v in recorded.items()}, {k: v[order] for k, v in bad.items()},
+                 mapped[order] if unknown is not None else None, int((~keep).sum()))
+
+
+def _columns(cfg: DataConfig) -> dict[str, str]:
+    """The ``[data]`` column fields to read -> column names, each checked to be in the file."""
+    fields = ["col_time", *_location_fields(cfg), "col_priority", *duration_fields(cfg)]
+    column = {f: str(getattr(cfg, f)) for f in fields}
+    available = table_columns(cfg.calls_file)
+    for f, col in column.items():
+        if col not in available:
+            raise DataError(f"data.{f}: column {shorten(col)} not found "
+                            f"(columns: {shorten(', '.join(available))})")
+        if available.count(col) > 1:
+            raise DataError(f"data.{f}: column {shorten(col)} appears "
+                            f"{available.count(col)} times")
+    return column
+
+
+def _location_fields(cfg: DataConfig) -> tuple[str, str]:
+    return ("col_x", "col_y") if cfg.coords == "xy" else ("col_lon", "col_lat")
+
+
+def _unknown_class(cfg: DataConfig, classes: IncidentConfig | None) -> int | None:
+    """Index of ``data.unknown_class`` (None when empty: unknown codes are dropped)."""
+    if not cfg.unknown_class:
+        return None
+    names = list(classes.names) if classes is not None else ["emergency", "urgent", "routine"]
+    if cfg.unknown_class not in names:
+        raise DataError(f"data.unknown_class: {shorten(cfg.unknown_class)} is not an incident "
+                        f"class (classes: {shorten(', '.join(names))})")
+    return names.index(cfg.unknown_class)
+
+
+def _durations(df: pd.DataFrame, cfg: DataConfig, times: pd.Series, ok: np.ndarray
+               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Recorded durations of the rows; a configured column with no usable value is an error."""
+    recorded, bad = recorded_durations(df, cfg, times)
+    for kind, value in recorded.items():
+        derived_response = kind == "response" and not cfg.col_response
+        if derived_response or np.isfinite(value[ok]).any():
+            continue
+        if kind == "response":
+            example = shorten(df[cfg.col_response].iloc[int(np.argmax(ok))], 30)
+            raise DataError(f"data.col_response: column {shorten(cfg.col_response)} has no "
+                            f"usable response time (minutes ≥ 0) for any of the "
+                            f"{int(ok.sum())} calls (e.g. {example}); leave data.col_response "
+                            "empty if there are none")
+        raise DataError(no_durations_message(cfg, kind, int(ok.sum())))
+    return recorded, bad
+
+
+def _minutes(times: pd.Series, ok: np.ndarray, start: pd.Timestamp | None, cfg: DataConfig
+             ) -> tuple[np.ndarray, pd.Timestamp]:
+    """Minutes since minute 0 of the usable rows, and minute 0 (checked against the span)."""
     t_ok = times[ok]
     if start is None:
         start = t_ok.min().normalize()
@@ -332,14 +442,10 @@ def load_calls(cfg: DataConfig, city: CityConfig, classes: IncidentConfig | None
     except (OverflowError, ValueError) as exc:  # out-of-bounds date arithmetic
         raise DataError(f"data.start: {start} is too far from the calls ({reason(exc)})") \
             from None
-    before = minute < 0
-    if before.all():
+    if (minute < 0).all():
         raise DataError(f"data.start: {start} is after the last call ({t_ok.max()}); "
                         "there would be nothing to replay")
-    if before.any():
-        dropped["before start"] = int(before.sum())
-    keep = ~before
-    span = float(minute[keep].max()) / MIN_PER_DAY
+    span = float(minute.max()) / MIN_PER_DAY
     if span > MAX_SPAN_DAYS:
         if cfg.start:
             raise DataError(f"data.start: {start} is {span:,.0f} days before the last call "
@@ -347,16 +453,25 @@ def load_calls(cfg: DataConfig, city: CityConfig, classes: IncidentConfig | None
         raise DataError(f"data.col_time: the calls span {span:,.0f} days ({t_ok.min()} to "
                         f"{t_ok.max()}), more than the limit of {MAX_SPAN_DAYS:,}; drop the "
                         "outliers or set data.start")
-    order = np.argsort(minute[keep], kind="stable")
-    cell = (i[ok] * city.height + j[ok]).astype(np.int64)[keep][order]
-    return Calls(minute[keep][order], cell, prio[ok].to_numpy(dtype=np.int64)[keep][order],
-                 response[ok][keep][order], start, n, dropped,
-                 int(missing[ok][keep].sum()) if cfg.col_response else 0)
+    return minute, start
 
 
+def _no_location_message(cfg: DataConfig) -> str:
+    fa, fb = _location_fields(cfg)
+    return (f"data.{fa}: no usable rows: no call has a finite numeric location in columns "
+            f"{shorten(getattr(cfg, fa))} and {shorten(getattr(cfg, fb))}")
 
 
-# -- locations and response times ----------------------------------------------------------
+def _no_priority_message(df: pd.DataFrame, cfg: DataConfig, ok: np.ndarray,
+                         codes: dict[str, int]) -> str:
+    return (f"data.col_priority: no usable rows: no call has a known priority in column "
+            f"{shorten(cfg.col_priority)} (e.g. "
+            f"{shorten(df[cfg.col_priority].iloc[int(np.argmax(ok))], 30)}; use "
+            f"{shorten('/'.join(codes), 60)}, incidents.classes.NAME.codes or "
+            "data.unknown_class)")
+
+
+# -- helpers -------------------------------------------------------------------------------
 def _numbers(df: pd.DataFrame, col: str, field_name: str) -> np.ndarray:
     """A column as floats: text that is not a number is NaN, overflowing numbers are inf."""
     try:
@@ -368,32 +483,6 @@ def _numbers(df: pd.DataFrame, col: str, field_name: str) -> np.ndarray:
                         f"({reason(exc)})") from None
 
 
-def _responses(df: pd.DataFrame, cfg: DataConfig, ok: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Observed response times (NaN unless finite and ≥ 0) and which are missing."""
-    if not cfg.col_response:
-        return np.full(len(df), np.nan), np.zeros(len(df), bool)
-    response = _numbers(df, cfg.col_response, "col_response")
-    usable = np.isfinite(response)
-    usable[usable] = response[usable] >= 0
-    missing = ~usable
-    response[missing] = np.nan
-    if missing[ok].all():
-        example = shorten(df[cfg.col_response].iloc[int(np.argmax(ok))], 30)
-        raise DataError(f"data.col_response: column {shorten(cfg.col_response)} has no usable "
-                        f"response time (minutes ≥ 0) for any of the {int(ok.sum())} calls "
-                        f"(e.g. {example}); leave data.col_response empty if there are none")
-    return response, missing
-
-
-def _outside_message(x: np.ndarray, y: np.ndarray, cfg: DataConfig, city: CityConfig) -> str:
-    origin = "data.origin_x" if cfg.coords == "xy" else "data.origin_lon"
-    w, h = city.width * city.cell_size_m, city.height * city.cell_size_m
-    return (f"{origin}: no usable rows: every call is outside the {w:g} x {h:g} m city "
-            f"(calls lie at x {np.min(x):.4g} to {np.max(x):.4g} m, y {np.min(y):.4g} to "
-            f"{np.max(y):.4g} m from the origin); check data.coords and the origin")
-
-
 def _drop(dropped: dict[str, int], why: str, good: np.ndarray, ok: np.ndarray) -> np.ndarray:
     bad = ok & ~good
     dropped[why] = int(bad.sum())
@@ -402,12 +491,3 @@ def _drop(dropped: dict[str, int], why: str, good: np.ndarray, ok: np.ndarray) -
 
 def _drops_text(dropped: dict[str, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in dropped.items() if v) or "file is empty"
-
-
-def project(a: np.ndarray, b: np.ndarray, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Turn location columns into metres east and north of the city's origin."""
-    if cfg.coords == "xy":
-        return a - cfg.origin_x, b - cfg.origin_y
-    x = (a - cfg.origin_lon) * np.cos(np.radians(cfg.origin_lat)) * M_PER_DEG_LON
-    y = (b - cfg.origin_lat) * M_PER_DEG_LAT
-    return x, y

@@ -138,6 +138,52 @@ class DataConfig:
     col_response: str = param(
         "", "-", "Optional column with the observed response time (minutes), for calibration.",
     )
+    col_handling: str = param(
+        "", "-", "Optional column: recorded minutes from the call to dispatch; replayed calls "
+        "with a value are dispatched that long after their call (see docs/DEMAND.md).",
+    )
+    col_travel: str = param(
+        "", "-", "Optional column: recorded minutes from dispatch to arrival (kept for "
+        "comparison and calibration only; the model computes its own travel).",
+    )
+    col_on_scene: str = param(
+        "", "-", "Optional column: recorded minutes from arrival to clearance; replayed calls "
+        "with a value stay that long on scene.",
+    )
+    col_dispatched: str = param(
+        "", "-", "Optional column: time a unit was dispatched (same format as col_time); "
+        "gives the handling minutes when col_handling is empty.",
+    )
+    col_arrived: str = param(
+        "", "-", "Optional column: time the first unit arrived; gives the travel minutes "
+        "(with col_dispatched) and the response (from the call) when not given.",
+    )
+    col_cleared: str = param(
+        "", "-", "Optional column: time the call was cleared; gives the on-scene minutes "
+        "(with col_arrived) when col_on_scene is empty.",
+    )
+    max_recorded_min: float = param(
+        1440.0, "min", "A recorded handling, travel, on-scene or response time above this is "
+        "implausible and read as missing (counted; assumption: one day).", lo=1, hi=525_600,
+    )
+    unknown_class: str = param(
+        "", "-", "Class given to calls whose priority code no class knows; empty = drop and "
+        "count them.",
+    )
+    background: str = param(
+        "none", "-", "Model incidents added to a replay for the classes the data lack: none, "
+        "synthetic (the scenario's rate, shares and risk) or fit (level, risk and daily and "
+        "weekly cycle fitted to the recorded calls).",
+        choices=("none", "synthetic", "fit"),
+    )
+    background_classes: str = param(
+        "", "-", "Comma-separated classes of the background demand; empty = every class with "
+        "no recorded call.",
+    )
+    crs: str = param(
+        "", "-", "CRS of the calls' coordinates in a real (geo) city, e.g. EPSG:4326; empty = "
+        "EPSG:4326 for lonlat, the grid's CRS for xy. Unused in the synthetic city.",
+    )
     time_format: str = param(
         "", "-", "strptime format of the time column; empty = ISO 8601 (pandas).",
     )
@@ -152,9 +198,10 @@ class DataConfig:
         lo=0, hi=1,
     )
     streets_graphml: str = param(
-        "", "-", "GraphML street network (nodes x/y or lon/lat, edges length in m); empty = "
-        "the grid's own streets.",
+        "", "-", "Street network: GraphML (nodes x/y or lon/lat, edges length in m; osmnx "
+        "files too) or OpenStreetMap XML (.osm); empty = the grid's own streets. See [streets].",
     )
     street_speed_attr: str = param(
-        "speed_kph", "-", "Edge attribute with a speed; edges without it use the base speed.",
+        "speed_kph", "-", "Edge attribute with a speed in km/h, used as is; edges without it "
+        "take maxspeed or their road class's speed ([streets]).",
     )

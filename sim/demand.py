@@ -8,6 +8,7 @@ Parquet in long runs.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ import numpy as np
 
 from sim.hazard import Hazard
 from sim.incidents import IncidentLog, IncidentProcess
+from sim.rng import derived
 from sim.units import MIN_PER_DAY
 
 if TYPE_CHECKING:
@@ -30,22 +32,39 @@ LOOK_BACK_DAYS = 30
 def load_recorded(config: Scenario, layout: CityLayout) -> tuple[Any, Any]:
     """Read recorded calls (replay or fit); their risk surface replaces the synthetic one.
 
+    The calls are mapped onto ``layout`` (its mask and, in a real city, its frame). The fit
+    uses every call of the file; a replay keeps only the calls within ``run.days`` (the others
+    are counted and told in a :class:`~sim.datafile.DataWarning`). The synthetic risk surface
+    is kept in the fit as ``base_risk`` (for ``data.background = synthetic``).
+
     Returns:
         The calls and the fitted process parameters, or ``(None, None)`` without data.
     """
     data = config.data
     if not data.calls_file:
         return None, None
-    from sim.calls import fit_process, load_calls
+    from sim.calls import fit_process, load_calls, warn_losses
+    from sim.datafile import DataError, DataWarning
 
-    calls = load_calls(data, config.city, config.incidents)
+    if data.background != "none" and data.mode != "replay":
+        raise DataError(f"data.background: {data.background} background demand is added to "
+                        "a replay (data.mode = replay); a fitted process draws every class")
+    calls = load_calls(data, layout, config.incidents)
+    warn_losses(calls, data)
     report_p = np.array([pc.report_prob for pc in config.incidents.classes.values()])
     hazard = config.hazard
     eta = hazard.near_repeat_eta if hazard.near_repeat else 0.0
     fit = fit_process(calls, layout.n_cells, layout.width, layout.height, data, report_p,
-                      self_excitation=eta)
+                      self_excitation=eta, mask=layout.mask)
+    fit["base_risk"] = layout.risk
     layout.risk = np.asarray(fit["risk"])
     layout.hotspot = layout.risk >= np.quantile(layout.risk, 1 - config.city.hotspot_cell_share)
+    if calls.before_start:
+        total = calls.before_start + calls.minute.size
+        warnings.warn(f"data.start: {calls.before_start:,} of {total:,} calls lie before "
+                      f"{calls.start} and are not used", DataWarning, stacklevel=2)
+    if data.mode == "replay":
+        calls = calls.within(config.run.days)
     return calls, fit
 
 
@@ -78,6 +97,7 @@ class Demand:
             capacity = min(capacity, int(config.run.log_rows * 1.25) + 16)
         self.log = IncidentLog(capacity)
         self.process = self._process(fit, rng)
+        self.log.extra_columns = self._extra_columns()
         self.hazard = Hazard(config.hazard, layout, self.process, self.replay)
         self.day_start = 0
 
@@ -88,9 +108,21 @@ class Demand:
             from sim.calls import FittedProcess, ReplayProcess
 
             if self.replay:
-                return ReplayProcess(cfg, self.calls, self.layout.risk, rng)
+                from sim.replay import background_process
+
+                background = background_process(
+                    self.config.data, cfg, fit, float(self.layout.population.sum()),
+                    derived(rng, "background"))
+                return ReplayProcess(cfg, self.calls, self.layout.risk, rng, background)
             return FittedProcess(cfg, fit, rng)
         return IncidentProcess(cfg, float(self.layout.population.sum()), self.layout.risk, rng)
+
+    def _extra_columns(self) -> tuple[str, ...]:
+        """Columns the incidents table adds: ``source`` and the replay's recorded durations."""
+        if not self.replay:
+            return ()
+        source = ("source",) if getattr(self.process, "background", None) is not None else ()
+        return (*source, *(f"rec_{k}" for k in self.calls.recorded))
 
     def draw_day(self, day: int, presence: np.ndarray) -> np.ndarray:
         """Draw and log one day's incidents; return the ids of those reported.
@@ -112,16 +144,23 @@ class Demand:
                                                 cols["u_victim"])
         cols["t_report"] = cols["t_occur"] + self.process.report_delay(cols["in_progress"],
                                                                        cols["z_report"])
-        recorded = cols.pop("recorded", None)
-        if recorded is not None:  # replayed calls: reported, at the recorded time
-            cols["t_report"] = cols["t_occur"].copy()
-            cols["reported"] = recorded
-        else:
-            p_rep = self.report_probability(cols["priority"], cols["victim"])
-            cols["reported"] = cols["u_report"] < p_rep
+        cols["reported"] = self._reported(cols)
         ids = log.append(**cols)
         log.set("t_report", ids[~cols["reported"]], np.nan)
         return ids[cols["reported"]]
+
+    def _reported(self, cols: dict[str, np.ndarray]) -> np.ndarray:
+        """Which incidents are reported; recorded calls are, at their call time (in place)."""
+        recorded = cols.get("recorded")
+        if recorded is None:
+            return cols["u_report"] < self.report_probability(cols["priority"], cols["victim"])
+        cols["t_report"] = np.where(recorded, cols["t_occur"], cols["t_report"])
+        reported = recorded.copy()
+        model = ~recorded
+        if model.any():  # background incidents: reported as the model's own are
+            p_rep = self.report_probability(cols["priority"][model], cols["victim"][model])
+            reported[model] = cols["u_report"][model] < p_rep
+        return reported
 
     def spill(self, day: int, live: int, look_back: int,
               frame: Callable[[IncidentLog, int], Any]) -> None:

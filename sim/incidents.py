@@ -31,11 +31,13 @@ from sim.incident_classes import DEFAULT_ORDER, IncidentConfig
 from sim.rng import derived
 from sim.units import MIN_PER_DAY
 
+REC_COLS = ("rec_handling", "rec_travel", "rec_on_scene", "rec_response")
+"""A replayed call's recorded durations (minutes; NaN when the data have none)."""
 FLOAT_COLS = ("t_occur", "t_report", "t_ready", "t_dispatch", "t_arrive", "t_clear",
-              "u_report", "u_clear", "u_victim", "z_scene", "z_chain", "z_report")
+              "u_report", "u_clear", "u_victim", "z_scene", "z_chain", "z_report", *REC_COLS)
 INT_COLS = ("cell", "community", "precinct", "priority", "officer_id", "officer_tier",
             "victim")
-BOOL_COLS = ("in_progress", "reported", "cleared", "lost")
+BOOL_COLS = ("in_progress", "reported", "cleared", "lost", "recorded")
 ALL_COLS = FLOAT_COLS + INT_COLS + BOOL_COLS
 _FILL = {**dict.fromkeys(FLOAT_COLS, np.nan), **dict.fromkeys(INT_COLS, -1),
          **dict.fromkeys(BOOL_COLS, False)}
@@ -64,9 +66,12 @@ class IncidentLog:
     Attributes:
         n: Number of incidents appended so far (the next id).
         spill_dir: Folder of the Parquet parts (None until the first spill is wanted).
+        extra_columns: Optional columns of the public table (:func:`incidents_frame`):
+            ``source`` (recorded or background) and the ``rec_*`` durations of a replay.
     """
 
     def __init__(self, capacity: int = 1024, spill_dir: Path | None = None) -> None:
+        self.extra_columns: tuple[str, ...] = ()
         self.n = 0
         self._base = 0
         self._cap = max(16, capacity)
@@ -388,7 +393,9 @@ def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
         classes: Names of the incident classes, by priority code.
 
     Returns:
-        One row per incident with the documented columns (times in minutes).
+        One row per incident with the documented columns (times in minutes), then the
+        log's ``extra_columns``: ``source`` and the recorded ``rec_handling``, ``rec_travel``,
+        ``rec_on_scene``, ``rec_response`` of a replay (those the data give).
     """
     n = log.size if k is None else k
 
@@ -400,7 +407,7 @@ def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
     labels = np.array([*tier_labels, ""], dtype=object)
     t_report, t_ready = col("t_report"), col("t_ready")
     t_dispatch, t_arrive = col("t_dispatch"), col("t_arrive")
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "incident_id": log.ids()[:n],
         "community": col("community"),
         "precinct": col("precinct"),
@@ -427,3 +434,10 @@ def incidents_frame(log: IncidentLog, x: np.ndarray, y: np.ndarray,
         "response_time": t_arrive - t_report,
         "on_scene": col("t_clear") - t_arrive,
     })
+    for name in log.extra_columns:
+        if name == "source":
+            frame[name] = pd.Categorical.from_codes(col("recorded").astype(np.int8),
+                                                    categories=["background", "recorded"])
+        else:
+            frame[name] = col(name)
+    return frame

@@ -25,9 +25,12 @@ Table = Literal["summary", "daily", "community"]
 TABLES: tuple[Table, ...] = ("summary", "daily", "community")
 """The tables an indicator can belong to (a name may appear in several)."""
 
-DROP_REASONS = ("unparseable time", "missing location", "outside the city", "unknown priority",
-                "before start")
+DROP_REASONS = ("unparseable time", "missing location", "outside the city", "unknown priority")
 """Why rows of a recorded calls file are dropped (see :mod:`sim.calls`), in file order."""
+RECORDED_KINDS = ("handling", "travel", "on_scene", "response")
+"""Recorded durations of a call (see :mod:`sim.call_times`)."""
+_RECORDED_WHAT = {"handling": "call to dispatch", "travel": "dispatch to arrival",
+                  "on_scene": "arrival to clearance", "response": "call to arrival"}
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,19 @@ SUMMARY: tuple[Indicator, ...] = (
     *(_s("calls_dropped_" + r.replace(" ", "_"), "rows",
          f"Rows of the calls file dropped: {r} (recorded calls only).",
          label=f"Calls dropped: {r}") for r in DROP_REASONS),
+    _s("calls_before_start", "calls", "Calls before minute 0 (data.start), not simulated "
+       "(recorded calls only).", label="Calls before the start"),
+    _s("calls_after_horizon", "calls", "Calls at or after the end of the run (run.days), not "
+       "simulated (recorded calls only).", label="Calls after the horizon"),
+    _s("calls_unknown_class", "calls", "Calls used whose priority code no class knows, given "
+       "data.unknown_class (recorded calls only).", label="Calls of unknown class"),
+    *(_s(f"calls_rec_{k}", "calls", f"Calls used with a recorded {k} time "
+         f"({_RECORDED_WHAT[k]}) (recorded calls only).", label=f"Calls with recorded {k}")
+      for k in RECORDED_KINDS),
+    *(_s(f"calls_rec_{k}_bad", "calls", f"Calls used whose recorded {k} time was not usable "
+         "(not a number or time, negative or above data.max_recorded_min) and was read as "
+         "missing (recorded calls only).", label=f"Calls with bad {k}")
+      for k in RECORDED_KINDS),
 )
 """Keys of :func:`sim.metrics.summary`, in the order it writes them."""
 

@@ -302,13 +302,25 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
 
 
 def calls_summary(calls: Any) -> dict[str, int]:
-    """For recorded calls: rows read, used and dropped (by reason); empty without data."""
+    """For recorded calls: rows read, used, dropped (by reason), not simulated, and recorded.
+
+    ``calls_used`` counts the calls simulated (a replay: those within ``run.days``); the
+    recorded-duration counts are of those calls, for each duration the data give.
+    """
     if calls is None:
         return {}
     out = {"calls_read": calls.rows_read, "calls_used": int(calls.minute.size),
            "calls_dropped": int(sum(calls.dropped.values()))}
     for reason, count in calls.dropped.items():
         out["calls_dropped_" + reason.replace(" ", "_")] = count
+    out["calls_before_start"] = int(calls.before_start)
+    out["calls_after_horizon"] = int(calls.after_horizon)
+    if calls.unknown_mapped is not None:
+        out["calls_unknown_class"] = int(calls.unknown_mapped.sum())
+    for kind, values in calls.recorded.items():
+        out[f"calls_rec_{kind}"] = int(np.isfinite(values).sum())
+    for kind, bad in calls.bad.items():
+        out[f"calls_rec_{kind}_bad"] = int(bad.sum())
     return out
 
 

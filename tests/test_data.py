@@ -9,6 +9,7 @@ import pytest
 
 from sim.api import build_model, run
 from sim.calls import DataError, load_calls
+from sim.datafile import DataWarning
 from sim.scenario import load_scenario
 
 SMALL = {"city.width": 8, "city.height": 8, "city.community_cells": 4, "city.cell_size_m": 100.0,
@@ -111,7 +112,8 @@ def test_fit_recovers_profiles_of_the_shipped_data():
 
 def test_shipped_replay_scenario_runs_on_graphml_streets():
     sc = load_scenario("replay_synthetic")
-    model = build_model(sc, days=1)
+    with pytest.warns(DataWarning, match="after the 1-day horizon"):
+        model = build_model(sc, days=1)
     from sim.streets import GraphTravelField
 
     assert isinstance(model.travel, GraphTravelField)
