@@ -1,5 +1,8 @@
 """Calibration report: does the simulated status quo reproduce the recorded calls?
 
+This is ``grassroots calibrate --compare``; the fit on a training period and the prediction
+of held-out days (the command's default) are in :mod:`experiments.calibrate_fit`.
+
 For a scenario with ``[data] calls_file``, run the scenario over the span of the data and set
 observed beside simulated, with a verdict and a 95% confidence interval for every statistic
 that is actually compared.
@@ -29,6 +32,7 @@ terminal gets :meth:`Calibration.summary`.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +43,7 @@ from scipy import stats as sps
 from experiments.validate_table import fmt_config_value, fmt_number
 from sim.api import build_model, collect
 from sim.calls import Calls, load_calls
+from sim.datafile import DataWarning
 from sim.incidents import MIN_PER_DAY
 from sim.outputs import publish
 from sim.scenario import Scenario
@@ -243,7 +248,10 @@ def calibrate(scenario: Scenario, days: int | None = None, seed: int | None = No
     calls = load_calls(scenario.data, scenario.city, scenario.incidents)
     names = scenario.incidents.names
     n_days = days or max(1, int(math.ceil(calls.days)))
-    model = build_model(scenario, seed=seed, days=n_days)
+    with warnings.catch_warnings():  # --days cuts the data on purpose; the note says so
+        warnings.filterwarnings("ignore", message=r"data\.calls_file: .* lie after the",
+                                category=DataWarning)
+        model = build_model(scenario, seed=seed, days=n_days)
     model.run_days(n_days)
     sim = collect(model).incidents
     sim = sim[sim["reported"]].reset_index(drop=True)
