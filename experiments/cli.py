@@ -249,6 +249,66 @@ def _sweep_summary(result, out: Path) -> None:
 
 
 @app.command()
+def optimize(
+    spec: Annotated[Path, typer.Argument(help="Optimisation spec (TOML), e.g. "
+                                              "experiments/optimize_default.toml.")],
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for the search and its results (default: results/<spec name>).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Local worker processes (default: one per core; 1 runs in this process).",
+        min=1)] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="Evaluate on a Dask scheduler (tcp://host:8786) or 'local'.")] = None,
+    resume: Annotated[bool, typer.Option(
+        help="Continue the search stored in OUT from its last finished generation.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace the search stored in OUT.")] = False,
+    quick: Annotated[bool, typer.Option(
+        help="Apply the spec's [quick] table: a small budget that finishes in minutes.")]
+    = False,
+) -> None:
+    """Search the Pareto front of sinking plans (officers per station and community post).
+
+    NSGA-II (optuna) over integer plans, every plan run on common random numbers; then the
+    front is re-checked on fresh seeds against the built-in strategies. Writes front.parquet,
+    plans/*.toml (scenario files), check.parquet, paired.csv, report.md and figures/ to OUT.
+    """
+    from experiments.optimize import OptimizeError, OptimizeStore, search
+    from experiments.optimize_report import finish
+    from experiments.optimize_spec import load_optimize_spec
+    from experiments.spec_model import SpecError
+
+    try:
+        sp = load_optimize_spec(spec, quick=quick)
+    except (SpecError, ScenarioError) as exc:
+        fail(str(exc))
+    out = out or Path("results") / sp.name
+    try:
+        store = OptimizeStore.open(out, sp, resume=resume, force=force)
+    except OptimizeError as exc:
+        fail(str(exc))
+    done = len(store.finished())
+    typer.echo(f"optimize {sp.name}: {sp.plans} plans in {sp.generations} generations of "
+               f"{sp.population}, {sp.replications} replications x {sp.days} days each"
+               + (f" ({done} generations already stored)" if done else "") + f" -> {out}",
+               err=True)
+    try:
+        trials = search(sp, store, workers=workers, dask=dask,
+                        log=lambda line: typer.echo(line, err=True))
+        typer.echo("checking the front on fresh seeds ...", err=True)
+        figures = finish(sp, store, trials, workers=workers, dask=dask)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail(f"interrupted: finished generations are kept in {out}; rerun with --resume", 130)
+    won = figures["winners"]
+    typer.echo(f"{figures['evaluated']} plans evaluated, {figures['front']} on the front, "
+               f"{figures['checked']} checked on fresh seeds; "
+               + (f"winning plans: {', '.join(won)}" if won else
+                  "no plan beats every built-in strategy on fresh seeds")
+               + f". Report: {out}/report.md")
+
+
+@app.command()
 def report(
     store: Annotated[Path, typer.Argument(help="A sweep's store folder (the sweep's --out).")],
     out: Annotated[Path | None, typer.Option(
@@ -386,28 +446,47 @@ def validate(
 @app.command()
 def calibrate(
     scenario: Annotated[str, typer.Argument(help="Scenario with [data] calls_file.")],
+    train: Annotated[str | None, typer.Option(
+        help="Training days START..END (ISO dates, both included; default: first 70%).")]
+    = None,
+    test: Annotated[str | None, typer.Option(
+        help="Held-out days START..END (default: the days after --train).")] = None,
+    seeds: Annotated[int, typer.Option(help="Replications of each replay.")] = 3,
+    compare: Annotated[bool, typer.Option(
+        help="Only compare a run of the scenario as it is with the recorded calls.")] = False,
     days: Annotated[int | None, typer.Option(help="Days (default: the data's span).")] = None,
     set_: SetOpt = None,
     out: Annotated[Path | None, typer.Option(
-        help="Folder for calibration.md and the CSV tables (per hour, community, priority).")]
-    = None,
+        help="Folder for calibrated.toml, calibration.md and the CSV tables.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an earlier calibration folder.")] = False,
 ) -> None:
-    """Compare the simulated status quo with the recorded calls: verdicts with 95% CIs.
+    """Fit on the training days, predict the held-out days: estimates and errors with 95% CIs.
 
-    In replay mode the demand is the data, so only response times are compared. The terminal
-    gets a short summary; the long tables go to files in OUT.
+    Estimates on-scene times by class, the command chain's delays and the hourly speed of cars
+    from the recorded durations, writes the calibrated scenario, and compares a replay of the
+    test calls with what was recorded (see docs/CALIBRATE.md). With --compare, the scenario as
+    it is is compared with the recorded calls instead (in replay mode only response times).
     """
     from experiments.calibrate import calibrate as run_calibration
     from experiments.calibrate import write_report
+    from experiments.calibrate_fit import fit_and_predict
+    from experiments.calibrate_fit_report import summary, write_fit
 
     sc = _load(scenario, set_, days=days)  # --days is checked as run.days
     if out is not None:
         _check_out(out, "calibration", force)
     try:
-        cal = run_calibration(sc, days=days)
+        if not compare:
+            fit = fit_and_predict(sc, train, test, seeds=seeds, days=days)
+        else:
+            cal = run_calibration(sc, days=days)
     except ValueError as exc:
         fail(str(exc))
+    if not compare:
+        if out is not None:
+            _publish(lambda: write_fit(fit, out, force=force))
+        typer.echo(summary(fit, out))
+        return
     if out is not None:
         _publish(lambda: write_report(cal, out, force=force))
     typer.echo(cal.summary(cal.files() if out is not None else None, out))

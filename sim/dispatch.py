@@ -28,6 +28,7 @@ from sim.params import param
 if TYPE_CHECKING:
     from agents.incident import Incident
     from agents.officers import Officers
+    from sim.areas import AreaRules
     from sim.incidents import IncidentLog
     from sim.travel import DistanceField
 
@@ -57,6 +58,29 @@ class DispatchConfig:
         100_000, "incidents", "Cap on waiting incidents: beyond it calls are lost and counted.",
         lo=0, hi=10_000_000,
     )
+    binding: str = param(
+        "none", "-", "Units bound to the area of their post cell: none (any free unit, "
+        "nearest first), precinct or beat (own area first, then dispatch.backup).",
+        choices=("none", "precinct", "beat"),
+    )
+    backup: str = param(
+        "nearest", "-", "Who backs up a bound area: nearest (any unit at once), neighbours "
+        "(adjacent areas after backup_delay_min, any after backup_any_delay_min) or "
+        "preference (Larson-style lists: dispatch.preference_file or by travel time).",
+        choices=("nearest", "neighbours", "preference"),
+    )
+    backup_delay_min: float = param(
+        5.0, "min", "neighbours: minutes after the call reaches the dispatcher before units "
+        "of adjacent areas may be sent (assumption).", lo=0, hi=1_440, plausible=(0.0, 15.0),
+    )
+    backup_any_delay_min: float = param(
+        15.0, "min", "neighbours: minutes after the call reaches the dispatcher before any "
+        "unit may be sent (assumption).", lo=0, hi=1_440, plausible=(5.0, 30.0),
+    )
+    preference_file: str = param(
+        "", "-", "preference: CSV or Parquet of area, rank, from (the area whose units serve "
+        "it, in rank order); empty = areas by travel time from the area's station.",
+    )
 
 
 class _Ready:
@@ -70,6 +94,18 @@ class _Ready:
 
     def fire(self) -> None:
         self.dispatcher.on_ready(self)
+
+
+class _Escalate:
+    """Opens a queued call to more backup areas at its minute (an event target)."""
+
+    __slots__ = ("__weakref__", "dispatcher", "row", "stage", "t")
+
+    def __init__(self, dispatcher: Dispatcher, row: int, stage: int, t: float) -> None:
+        self.dispatcher, self.row, self.stage, self.t = dispatcher, row, stage, t
+
+    def fire(self) -> None:
+        self.dispatcher.on_escalate(self)
 
 
 @dataclass
@@ -89,6 +125,7 @@ class Desk:
         hops: Relay hops per incident class (the strategy's).
         handling_factor: Call-handling time relative to ``call_handling_min``.
         sworn_only: Per incident class, whether auxiliaries may not attend.
+        areas: Area binding and backup rules (None: any unit, nearest first).
     """
 
     log: IncidentLog
@@ -103,6 +140,7 @@ class Desk:
     hops: np.ndarray
     handling_factor: float
     sworn_only: np.ndarray
+    areas: AreaRules | None = None
 
 
 class Dispatcher:
@@ -120,6 +158,8 @@ class Dispatcher:
         self.pending: dict[int, _Ready] = {}
         self.open: dict[int, Incident] = {}
         self.lost = 0
+        self.stage: dict[int, int] = {}  # queued calls under binding: highest rank eligible
+        self.escalations: dict[tuple[int, int], _Escalate] = {}
 
     # -- the chain --------------------------------------------------------------------------
     def chain_delay(self, klass: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -146,8 +186,18 @@ class Dispatcher:
         self.schedule_calls(rows[np.argsort(t_ready, kind="stable")])
 
     def schedule_calls(self, rows: np.ndarray) -> None:
-        """Schedule the moment each reported incident (ids ``rows``) reaches the dispatcher."""
-        times = self.desk.log.get("t_ready", rows).tolist()
+        """Schedule the moment each reported incident (ids ``rows``) reaches the dispatcher.
+
+        A replayed call with a recorded handling time (``rec_handling``) reaches it that long
+        after the call, instead of after the command chain's draw.
+        """
+        log = self.desk.log
+        recorded = log.get("rec_handling", rows)
+        known = np.isfinite(recorded)
+        if known.any():
+            log.set("t_ready", rows[known], log.get("t_report", rows[known]) + recorded[known])
+            rows = rows[np.argsort(log.get("t_ready", rows), kind="stable")]
+        times = log.get("t_ready", rows).tolist()
         for row, t in zip(rows.tolist(), times, strict=True):
             ready = _Ready(self, row)
             self.pending[row] = ready
@@ -170,17 +220,20 @@ class Dispatcher:
             self.drop(incident)
         else:
             self.queues[incident.priority].append(incident)
+            self.escalate_later(row, t)
 
     def on_arrival(self, incident: Incident) -> None:
-        """The officer reaches the scene: start the on-scene time."""
+        """The officer reaches the scene: start the on-scene time (recorded, or drawn)."""
         desk = self.desk
         row, i = incident.row, incident.officer
         assert i is not None  # an arrival always has an officer
         t = incident.t_eta
         desk.log.set("t_arrive", row, t)
         desk.officers.arrive(i, incident.cell_index, t)
-        duration = desk.on_scene_minutes(int(incident.priority),
-                                         float(desk.log.get("z_scene", row)))
+        duration = float(desk.log.get("rec_on_scene", row))  # a replayed call's recorded time
+        if not np.isfinite(duration):
+            duration = desk.on_scene_minutes(int(incident.priority),
+                                             float(desk.log.get("z_scene", row)))
         # The log gets t_clear only when the incident is cleared: still on scene at the end
         # of a run means not closed (neither cleared nor failed).
         incident.t_due = t + duration
@@ -200,7 +253,11 @@ class Dispatcher:
 
     # -- decisions --------------------------------------------------------------------------
     def nearest_officer(self, row: int, cell: int) -> int | None:
-        """Index of the nearest available eligible officer for incident ``row``, or None."""
+        """Index of the nearest available eligible officer for incident ``row``, or None.
+
+        Under area binding only units of the areas now eligible for the call count, its own
+        area first (:meth:`sim.areas.AreaRules.choose`).
+        """
         desk = self.desk
         f = desk.officers
         cand = np.flatnonzero(f.available_mask())
@@ -210,18 +267,55 @@ class Dispatcher:
         if desk.sworn_only[int(desk.log.get("priority", row))]:
             ok &= f.sworn[cand]
         cand = cand[ok]
+        if cand.size and desk.areas is not None:
+            rules = desk.areas
+            stage = self.stage.get(row, rules.initial_stage())
+            cand = cand[rules.choose(int(rules.cell_area[cell]),
+                                     rules.cell_area[f.post_cell[cand]], stage)]
         if cand.size == 0:
             return None
         times = self.travel_times(cand, cell)
         return int(cand[np.argmin(times)])
 
+    def escalate_later(self, row: int, t: float) -> None:
+        """Schedule when a call queued at ``t`` opens to more backup areas (neighbours)."""
+        rules = self.desk.areas
+        if rules is None:
+            return
+        stage = self.stage.setdefault(row, rules.initial_stage())
+        for delay, nxt in rules.escalations(stage):
+            event = _Escalate(self, row, nxt, t + delay)
+            self.escalations[(row, nxt)] = event
+            self.desk.at_minute(event.fire, event.t)
+
+    def on_escalate(self, event: _Escalate) -> None:
+        """A queued call opens to more areas: send the best unit now eligible, if any."""
+        del self.escalations[(event.row, event.stage)]
+        incident = self.open.get(event.row)
+        if incident is None or incident.officer is not None:
+            return
+        self.stage[event.row] = max(self.stage.get(event.row, 0), event.stage)
+        officer = self.nearest_officer(event.row, incident.cell_index)
+        if officer is not None:
+            self.queues[incident.priority].remove(incident)
+            self.stage.pop(event.row, None)
+            self.assign(incident, officer, event.t)
+
     def travel_times(self, officers: np.ndarray, cell: int) -> np.ndarray:
-        """Minutes for ``officers`` to reach ``cell`` from where they are now."""
+        """Minutes for ``officers`` to reach ``cell`` from where they are now.
+
+        Distances run from each officer to ``cell`` (one-way streets count); on a street
+        network foot officers walk its streets both ways; cars go at the hour's speed. On a
+        large street network, officers slower than the fastest may get ``inf``
+        (:func:`sim.travel.officer_minutes`); the fastest and a lone officer are exact.
+        """
         if not self.cfg.travel:
             return np.zeros(officers.size)
-        f = self.desk.officers
-        dist = self.desk.travel.to_cells(cell, f.positions(officers, self.desk.clock()))
-        return f.travel_minutes(officers, dist)
+        from sim.travel import officer_minutes
+
+        f, now = self.desk.officers, self.desk.clock()
+        return officer_minutes(self.desk.travel, f, officers, f.positions(officers, now), cell,
+                               now)
 
     def assign(self, incident: Incident, i: int, t: float) -> None:
         """Send officer ``i`` to ``incident`` at time ``t``."""
@@ -256,7 +350,30 @@ class Dispatcher:
             f.wait(i, t)
 
     def next_for(self, i: int) -> Incident | None:
-        """Pop the first queued incident officer ``i`` may take (priority, then FIFO)."""
+        """Pop the first queued incident officer ``i`` may take (priority, then FIFO).
+
+        Under area binding the calls of the officer's own area come first, then those of
+        other areas for which the officer's area is now eligible.
+        """
+        rules = self.desk.areas
+        if rules is None:
+            return self._first_queued(i, lambda incident: True)
+        own = int(rules.cell_area[self.desk.officers.post_cell[i]])
+
+        def backup(incident: Incident) -> bool:
+            area = int(rules.cell_area[incident.cell_index])
+            rank = int(rules.rank[area, own]) if area >= 0 else 0
+            return area != own and rank <= self.stage.get(incident.row, 0)
+
+        found = self._first_queued(i, lambda inc: rules.cell_area[inc.cell_index] == own)
+        if found is None:
+            found = self._first_queued(i, backup)
+        if found is not None:
+            self.stage.pop(found.row, None)
+        return found
+
+    def _first_queued(self, i: int, wanted: Callable[[Incident], bool]) -> Incident | None:
+        """Pop the first queued incident that is ``wanted`` and officer ``i`` may take."""
         desk = self.desk
         for klass, queue in enumerate(self.queues):
             if not queue:
@@ -264,7 +381,7 @@ class Dispatcher:
             if desk.sworn_only[klass] and not desk.officers.sworn[i]:
                 continue
             for k, incident in enumerate(queue):
-                if desk.eligible(incident.row, np.array([i]))[0]:
+                if wanted(incident) and desk.eligible(incident.row, np.array([i]))[0]:
                     del queue[k]
                     return incident
         return None
@@ -279,6 +396,7 @@ class Dispatcher:
                 if officer is None:
                     continue
                 queue.remove(incident)
+                self.stage.pop(incident.row, None)
                 self.assign(incident, officer, t)
 
     def drop(self, incident: Incident) -> None:

@@ -27,6 +27,8 @@ from agents.officers import Assignment, Officers
 from agents.post import make_posts
 from agents.resident import ResidentViews
 from agents.residents import Residents
+from agents.staffing import force_values, staffing_for
+from sim.areas import make_rules
 from sim.city import CityLayout, build_grid, build_layout, travel_for
 from sim.demand import Demand, load_recorded
 from sim.dispatch import Desk, Dispatcher
@@ -85,12 +87,14 @@ class PoliceModel(Postings, Model):
     # -- builders ---------------------------------------------------------------------------
     def build_city(self) -> None:
         """Lay out the city, read any recorded calls, the Mesa grid, travel, posts, patrol."""
-        self.layout: CityLayout = build_layout(self.config.city, self.streams.city)
+        self.layout: CityLayout = build_layout(self.config.city, self.streams.city,
+                                               self.config.geo)
         self.calls, self.fit = load_recorded(self.config, self.layout)
         self.grid = build_grid(self.layout, self.random)
         self.cells = [self.grid[tuple(int(v) for v in self.layout.xy(i))]
                       for i in range(self.layout.n_cells)]
-        self.travel: DistanceField = travel_for(self.config.city, self.config.data, self.layout)
+        self.travel: DistanceField = travel_for(self.config.city, self.config.data, self.layout,
+                                                self.config.streets)
         self.posts = make_posts(self, self.layout, self.cells)
         self.patrol = PatrolAreas(self.layout,
                                   lambda area: self.strategy.patrol_weights(self, area))
@@ -98,10 +102,14 @@ class PoliceModel(Postings, Model):
     def build_force(self) -> None:
         """Recruit the officers and post them as the strategy decides."""
         p = self.config.police
+        staffing = staffing_for(self.config, self.layout, self.calls)
         # Officers 0..n_hq-1 form the configured HQ (the base organisation posts them first).
         n_hq = split_counts(p.officers, {Tier.HQ: p.share_hq, Tier.STATION: p.share_station,
                                          Tier.COMMUNITY: p.share_community})[Tier.HQ]
-        self.force = f = Officers.recruit(p, n_hq, self.streams.officers)
+        if staffing is not None:  # the table sizes the force; the run states what it used
+            n_hq = staffing.n_hq
+            self.config = self.config.with_overrides(force_values(staffing))
+        self.force = f = Officers.recruit(p, n_hq, self.streams.officers, staffing)
         self.duty_rng = self.streams.named("officers", "duties")
         f.equipment_follows = self.strategy.equipment_follows()
         assignments = self.strategy.organise(self)
@@ -149,7 +157,9 @@ class PoliceModel(Postings, Model):
             hops=np.array([strategy.chain_hops(k) for k in range(len(self.priority_cfg))],
                           dtype=np.int64),
             handling_factor=strategy.handling_factor(),
-            sworn_only=np.array([c.sworn_only for c in self.priority_cfg]))
+            sworn_only=np.array([c.sworn_only for c in self.priority_cfg]),
+            areas=make_rules(self.config.dispatch, self.layout, self.travel,
+                             staffed=self.force.staffing is not None))
 
     def report_probability(self, klass: np.ndarray, victims: np.ndarray) -> np.ndarray:
         """Probability that each new incident is reported (see :class:`sim.outcomes.Outcomes`)."""

@@ -45,6 +45,7 @@ from sim.params import (
 from sim.rng import DEFAULT_SEED
 from sim.strategies.base import StrategyConfig
 from sim.strategies.registry import default_strategy_config
+from sim.street_config import StreetsConfig
 
 __all__ = [
     "MOVED", "PRIORITIES", "CityConfig", "DataConfig", "DispatchConfig", "HazardConfig",
@@ -107,6 +108,7 @@ class Scenario:
     strategy: StrategyConfig = section(default_strategy_config)
     data: DataConfig = section(DataConfig)
     geo: GeoConfig = section(GeoConfig)
+    streets: StreetsConfig = section(StreetsConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the scenario as nested plain dicts (TOML-ready: lists, not tuples)."""
@@ -416,13 +418,17 @@ def load_scenario(
 
 def _resolve_data_paths(data: dict[str, Any], folder: Path) -> None:
     """Make relative data-file paths of a scenario file relative to its folder."""
-    section_ = data.get("data")
-    if not isinstance(section_, dict):
-        return
-    for key in ("calls_file", "streets_graphml"):
-        value = section_.get(key)
-        if isinstance(value, str) and value and not Path(value).is_absolute():
-            section_[key] = str((folder / value).resolve())
+    files = {"data": ("calls_file", "streets_graphml"), "police": ("staffing_file",),
+             "dispatch": ("preference_file",),
+             "geo": ("precincts", "communities", "beats", "posts", "population")}
+    for name, keys in files.items():
+        section_ = data.get(name)
+        if not isinstance(section_, dict):
+            continue
+        for key in keys:
+            value = section_.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                section_[key] = str((folder / value).resolve())
 
 
 def resolve_source(source: str | Path) -> Path:

@@ -221,7 +221,7 @@ def test_fit_mode_compares_the_count_with_a_ci() -> None:
 
 def test_calibrate_cli_prints_a_short_summary_and_writes_tables(tmp_path) -> None:
     out = tmp_path / "cal"
-    res = CliRunner().invoke(app, ["calibrate", "replay_synthetic", "--days", "3",
+    res = CliRunner().invoke(app, ["calibrate", "replay_synthetic", "--compare", "--days", "3",
                                    "--out", str(out)])
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
@@ -239,7 +239,7 @@ def test_calibrate_cli_prints_a_short_summary_and_writes_tables(tmp_path) -> Non
 
 
 def test_calibrate_cli_without_out_says_how_to_get_the_tables() -> None:
-    res = CliRunner().invoke(app, ["calibrate", "replay_synthetic", "--days", "2"])
+    res = CliRunner().invoke(app, ["calibrate", "replay_synthetic", "--compare", "--days", "2"])
     assert res.exit_code == 0, res.output
     assert "use --out DIR" in res.stdout and len(res.stdout.splitlines()) <= 20
 
