@@ -322,7 +322,8 @@ def test_page_shows_invalid_controls_and_errors(monkeypatch: pytest.MonkeyPatch,
         reset()
         assert error_shown("unknown strategy 'no-such-strategy'")
         rc.find(v.Select, label="Strategy").widget.v_model = "centralized"
-        officers = next(w for w in rc.find(v.Slider).widgets if w.step == 5 and w.min == 10)
+        officers = next(w for w in rc.find(v.Slider).widgets
+                        if (w.attributes or {}).get("aria-label") == "Officers")
         officers.v_model = 10**7
         reset()
         assert error_shown("Officers: must be between 0 and 5,000")

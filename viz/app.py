@@ -8,12 +8,15 @@ Controls (left column) are applied by **Reset**, which rebuilds the run(s) at ti
 controls and the seed, so a Reset with the same controls always gives the same run. Below the
 quick controls, the parameter panel (:mod:`viz.panel_view`) offers every scenario parameter,
 generated from the schema; its **Apply** is the same Reset. The scenario can be downloaded as
-TOML, replaced by an uploaded file, and the live tables exported as CSV
-(:mod:`viz.scenario_file`). **Step**
+TOML, replaced by an uploaded file, and the live tables exported as CSV or Parquet and the
+figures (map, charts) as PNG (:mod:`viz.scenario_file`). Controls the chosen strategy or data
+ignore are disabled with the reason (:mod:`viz.relevance`); the map's overlays are switched
+with checkboxes; while playing the page is redrawn at most every :data:`RENDER_EVERY_S`. **Step**
 advances the chosen amount of simulated time (1 h, 6 h or a day); **Play** repeats steps at
 the chosen interval in a background thread. **Compare** adds run B: the same controls and seed
-with another strategy (so the same incident stream), simulated up to A's time and then stepped
-together with A.
+with another strategy (so the same recorded incident stream at the start; deterrence and near
+repeats make the true incidents diverge, as the page says with the counts), simulated up to A's
+time and then stepped together with A.
 
 Nothing the browser sends can crash the page or read files: controls are checked by
 :meth:`viz.controls.Controls.validate` (invalid ones give a message under the buttons, logged in
@@ -50,8 +53,10 @@ from viz.controls import (
     strategy_params,
 )
 from viz.formatting import clock_text, error_message
+from viz.map import DEFAULT_OVERLAYS, OVERLAYS
 from viz.panel import has_data_files, panel_fields
 from viz.panel_view import ParamPanel
+from viz.relevance import idle_for
 from viz.results import results_root
 from viz.results_view import ResultsView
 from viz.scenario_file import ScenarioFiles
@@ -64,6 +69,8 @@ MODES = ("Single run", "Compare")
 VIEWS = ("Simulation", "Results")
 PLAY_INTERVAL_MS = (50, 10_000)
 """Accepted range of the Play interval (ms per step)."""
+RENDER_EVERY_S = 0.5
+"""Shortest time between two redraws of the page while playing (seconds)."""
 
 
 def finite(value: Any, default: float) -> float:
@@ -106,32 +113,75 @@ def _caption(text: str, hint: str = "") -> None:
         solara.Text(hint, style={"font-size": "11px", "color": "#777", "margin-bottom": "-14px"})
 
 
+def _idle_note(reason: str | None, key: str) -> None:
+    """The one-line reason a control is disabled (nothing when it is in use)."""
+    if reason:
+        solara.Text(f"Not used: {reason}", classes=["grassroots-idle", f"grassroots-idle-{key}"],
+                    style={"font-size": "11px", "color": "#8a4b00", "margin-bottom": "2px"})
+
+
 @solara.component
-def StrategyParamInputs(sink: solara.Reactive, tech: solara.Reactive) -> None:  # noqa: N802
-    """Inputs for the sinking parameters the scenario schema declares (if any)."""
+def StrategyParamInputs(  # noqa: N802
+    sink: solara.Reactive, tech: solara.Reactive, idle: dict[str, str],
+) -> None:
+    """Inputs for the sinking parameters the scenario schema declares (if any).
+
+    Args:
+        sink: The sink fraction.
+        tech: The technology switch or level.
+        idle: Controls the chosen strategy ignores, with the reason (see
+            :func:`viz.relevance.idle_controls`): shown disabled, with the reason.
+    """
     specs = strategy_params()
     if "sink_fraction" in specs and sink.value is not None:
         spec = specs["sink_fraction"]
         _caption(f"Sink fraction: {finite(sink.value, float('nan')):.2f}", spec.why)
         Slider("Sink fraction", sink, min=float(spec.lo if spec.lo is not None else 0.0),
-               max=float(spec.hi if spec.hi is not None else 1.0), step=0.05)
+               max=float(spec.hi if spec.hi is not None else 1.0), step=0.05,
+               disabled="sink_fraction" in idle)
+        _idle_note(idle.get("sink_fraction"), "sink_fraction")
     if "tech" in specs and tech.value is not None:
         spec = specs["tech"]
+        off = "tech" in idle
         if spec.kind == "bool":
-            Check("Technology layer (smart policing)", bool(tech.value), tech.set)
+            Check("Technology layer (smart policing)", bool(tech.value), tech.set, disabled=off)
         else:
             lo = spec.lo if spec.lo is not None else 0
             hi = spec.hi if spec.hi is not None else 3
             _caption(f"Technology level: {tech.value}", spec.why)
             if spec.kind == "int":
-                Slider("Technology level", tech, min=int(lo), max=int(hi), step=1, integer=True)
+                Slider("Technology level", tech, min=int(lo), max=int(hi), step=1, integer=True,
+                       disabled=off)
             else:
-                Slider("Technology level", tech, min=float(lo), max=float(hi), step=0.1)
+                Slider("Technology level", tech, min=float(lo), max=float(hi), step=0.1,
+                       disabled=off)
+        _idle_note(idle.get("tech"), "tech")
+
+
+@solara.component
+def OverlayChecks(overlays: solara.Reactive) -> None:  # noqa: N802
+    """One checkbox per map overlay (community ids, beat borders, streets, ...)."""
+    shown = set(overlays.value)
+
+    def toggle(key: str) -> Any:
+        def set_on(on: bool) -> None:
+            now = set(overlays.value)
+            now = now | {key} if on else now - {key}
+            overlays.value = tuple(k for k in OVERLAYS if k in now)
+
+        return set_on
+
+    _caption("Map layers")
+    with solara.Row(gap="0px 10px", style={"flex-wrap": "wrap"},
+                    classes=["grassroots-overlays"]):
+        for key, label in OVERLAYS.items():
+            Check(label, key in shown, toggle(key))
 
 
 @solara.component
 def MainView(  # noqa: N802
     view: str, session: Session, layer: str, version: int, root: Path,
+    overlays: tuple[str, ...] = DEFAULT_OVERLAYS,
 ) -> None:
     """The simulation or results view, with any failure while drawing it shown as a message.
 
@@ -141,6 +191,7 @@ def MainView(  # noqa: N802
         layer: Map background layer.
         version: Bumped after every step or reset.
         root: The results root.
+        overlays: Map overlays shown (see :data:`viz.map.OVERLAYS`).
     """
     exc, clear = solara.use_exception()
     if exc is not None:
@@ -150,7 +201,7 @@ def MainView(  # noqa: N802
     if view == VIEWS[1]:
         ResultsView(root)
     else:
-        SimulationView(session, layer, version)
+        SimulationView(session, layer, version, overlays)
 
 
 @solara.component
@@ -174,6 +225,7 @@ def Page() -> None:  # noqa: N802
     step_label = solara.use_reactive(next(iter(STEP_CHOICES)))
     interval_ms = solara.use_reactive(300)
     layer_label = solara.use_reactive(LAYERS["risk"])
+    overlays = solara.use_reactive(DEFAULT_OVERLAYS)
     view = solara.use_reactive(VIEWS[0])
     playing = solara.use_reactive(False)
     version = solara.use_reactive(0)
@@ -185,6 +237,8 @@ def Page() -> None:  # noqa: N802
     base = solara.use_memo(lambda: base_scenario(preset.value, source.value),
                            [preset.value, source.value])
     fields = solara.use_memo(lambda: panel_fields(base), [base])
+    shown = (strategy.value, strategy_b.value) if mode.value == MODES[1] else (strategy.value,)
+    idle = solara.use_memo(lambda: idle_for(base, shown), [base, shown])
 
     def current() -> Controls:
         # The values as the browser sent them: Controls.validate checks them on Reset.
@@ -277,6 +331,9 @@ def Page() -> None:  # noqa: N802
     def play_loop() -> None:
         # Stops when paused, and also when superseded by a newer Play or when the page is
         # closed (the task is then no longer current), so two loops never run at once.
+        # The page is redrawn at most every RENDER_EVERY_S while playing fast (a large city's
+        # map costs as much as its step), and always when the loop stops.
+        drawn = time.monotonic()
         while playing.value and task.is_current():
             t0 = time.monotonic()
             try:
@@ -284,12 +341,17 @@ def Page() -> None:  # noqa: N802
             except Exception as exc:
                 report(exc)
                 playing.value = False
+                version.value += 1
                 return
-            version.value += 1
             if session.done:
                 playing.value = False
+                version.value += 1
                 return
+            if time.monotonic() - drawn >= RENDER_EVERY_S:
+                version.value += 1
+                drawn = time.monotonic()
             time.sleep(max(0.0, interval_s() - (time.monotonic() - t0)))
+        version.value += 1
 
     task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
@@ -319,14 +381,19 @@ def Page() -> None:  # noqa: N802
                    strategy.set)
             if compare:
                 Choice("Strategy B", strategies, strategy_b.value, strategy_b.set)
-            StrategyParamInputs(sink, tech)
+            StrategyParamInputs(sink, tech, idle)
             _caption(f"Officers: {officers.value}")
-            Slider("Officers", officers, min=10,
-                   max=int(max(400.0, finite(officers.value, 400.0))), step=5, integer=True)
-            _caption(f"Incident rate: {finite(rate.value, float('nan')):.1f} per 1,000 "
+            # step 1 and a range that holds the value: a slider snaps its value to its steps
+            # and range, which would silently change an uploaded scenario's force
+            Slider("Officers", officers, min=int(min(10.0, finite(officers.value, 10.0))),
+                   max=int(max(400.0, finite(officers.value, 400.0))), step=1, integer=True)
+            _caption(f"Incident rate: {finite(rate.value, float('nan')):.2f} per 1,000 "
                      "persons per day")
-            Slider("Incident rate (per 1,000 persons per day)", rate, min=0.5,
-                   max=max(10.0, finite(rate.value, 10.0)), step=0.1)
+            Slider("Incident rate (per 1,000 persons per day)", rate,
+                   min=min(0.5, finite(rate.value, 0.5)),
+                   max=max(10.0, finite(rate.value, 10.0)), step=0.01,
+                   disabled="incident_rate" in idle)
+            _idle_note(idle.get("incident_rate"), "incident_rate")
             TextInput("Seed", str(seed.value), lambda text: seed.set(whole_number(text)))
             if pending:
                 solara.Warning("Controls changed: press Reset to apply them.", dense=True)
@@ -341,6 +408,7 @@ def Page() -> None:  # noqa: N802
             Slider("Play interval (ms per step)", interval_ms, min=50, max=2000, step=50,
                    integer=True)
             Choice("Map background", list(LAYERS.values()), layer_label.value, layer_label.set)
+            OverlayChecks(overlays)
             horizon = session.sims[0].horizon_hours if session.sims else 0
             solara.Text(f"Time: {clock_text(session.hours)} (t = {session.hours} h of "
                         f"{horizon} h)", classes=["grassroots-clock"])
@@ -349,13 +417,14 @@ def Page() -> None:  # noqa: N802
             if error.value:
                 solara.Error(error.value, classes=["grassroots-error"])
             # keyed: the messages above come and go, the panel keeps its open groups
-            ScenarioFiles(session, version.value, root, on_upload).key("scenario-files")
+            ScenarioFiles(session, version.value, root, on_upload, layer,
+                          overlays.value).key("scenario-files")
             ParamPanel(fields, edits, (strategy.value, strategy_b.value) if compare else
                        (strategy.value,), has_data_files(base), quick_values(),
                        do_reset).key("param-panel")
         with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
             solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
-            MainView(view.value, session, layer, version.value, root)
+            MainView(view.value, session, layer, version.value, root, overlays.value)
 
 
 page = Page

@@ -20,8 +20,10 @@ from viz.charts import (
     thin,
     vega_spec,
 )
+from viz.compare_note import compare_note
 from viz.formatting import clock_text
 from viz.map import (
+    DEFAULT_OVERLAYS,
     LAYER_ALPHA,
     LAYER_STYLE,
     MAP_DPI,
@@ -88,7 +90,10 @@ __all__ = [
 
 
 @solara.component
-def CityMap(session: Session, sim: Sim, layer: str, version: int) -> None:  # noqa: N802
+def CityMap(  # noqa: N802
+    session: Session, sim: Sim, layer: str, version: int,
+    overlays: tuple[str, ...] = DEFAULT_OVERLAYS,
+) -> None:
     """The map of one run (PNG) with its title; redrawn when ``version`` changes.
 
     Args:
@@ -96,21 +101,27 @@ def CityMap(session: Session, sim: Sim, layer: str, version: int) -> None:  # no
         sim: The run to draw.
         layer: Background layer key.
         version: Bumped after every step or reset.
+        overlays: Keys of :data:`viz.map.OVERLAYS` shown.
     """
 
     def draw() -> bytes:
         with session.lock:
             values = [s.layer_values(layer) for s in session.sims]
-            return map_png(sim, layer, layer_range(layer, values))
+            return map_png(sim, layer, layer_range(layer, values), overlays)
 
-    png = solara.use_memo(draw, [sim.uid, layer, version])
-    with solara.Column(gap="4px", style={"min-width": "540px"}):
+    png = solara.use_memo(draw, [sim.uid, layer, version, overlays])
+    with solara.Column(gap="4px", style={"min-width": "600px"}):
         solara.Text(f"{sim.label} · {clock_text(sim.hours)}",
                     style={"font-weight": "bold", "font-size": "14px"})
         solara.Image(png, format="png", classes=["grassroots-map"])
         if layer in ("satisfaction", "trust") and sim.community_values(layer) is None:
             solara.Text("No resident attitudes in this model: the layer is empty.",
                         style={"color": "#a00", "font-size": "12px"})
+        renderer = sim.cache.get("map")
+        if "streets" in overlays and renderer is not None and not renderer.street_count:
+            solara.Text("Travel runs on the plain grid here (no street network file): no "
+                        "streets to draw.", classes=["grassroots-no-streets"],
+                        style={"color": "#666", "font-size": "11px"})
 
 
 @solara.component
@@ -186,7 +197,9 @@ def SummaryPanel(session: Session, version: int) -> None:  # noqa: N802
 
 
 @solara.component
-def SimulationView(session: Session, layer: str, version: int) -> None:  # noqa: N802
+def SimulationView(  # noqa: N802
+    session: Session, layer: str, version: int, overlays: tuple[str, ...] = DEFAULT_OVERLAYS,
+) -> None:
     """Maps, charts and the summary of the current run(s), aligned side by side."""
     sims = list(session.sims)
     if not sims:
@@ -198,17 +211,18 @@ def SimulationView(session: Session, layer: str, version: int) -> None:  # noqa:
     if len(sims) == 1:
         with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
             with solara.Column(gap="4px"):
-                CityMap(session, sims[0], layer, version)
+                CityMap(session, sims[0], layer, version, overlays)
                 MapLegend()
             ChartGrid(per_sim[0], None, x_max)
             with solara.Column():
                 solara.Markdown("**Current indicators**")
                 SummaryPanel(session, version)
         return
+    solara.Info(compare_note(session), dense=True, classes=["grassroots-compare-note"])
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         for sim, charts in zip(sims, per_sim, strict=True):
             with solara.Column(gap="4px", classes=["grassroots-run"]):
-                CityMap(session, sim, layer, version)
+                CityMap(session, sim, layer, version, overlays)
                 ChartGrid(charts, domains, x_max)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         MapLegend()

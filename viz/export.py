@@ -4,11 +4,12 @@
 model at its current time, with the same functions that ``grassroots run`` uses at the end of a
 run (:mod:`sim.metrics`), without closing the model's books, so the run can go on afterwards.
 The model draws a day's incidents ahead; the tables hold only what has happened by the current
-time (:func:`so_far`). :func:`table_csv` writes one of them as CSV bytes.
+time (:func:`so_far`). :func:`table_bytes` writes one of them as CSV or Parquet bytes.
 """
 
 from __future__ import annotations
 
+import io
 import math
 
 import pandas as pd
@@ -60,15 +61,42 @@ def so_far(incidents: pd.DataFrame, now: float) -> pd.DataFrame:
     return out
 
 
+FORMATS = ("csv", "parquet")
+"""File formats of the table downloads."""
+
+
 def table_csv(sim: Sim, name: str) -> bytes:
     """One table of :func:`live_tables` as UTF-8 CSV (no index column).
 
     Raises:
         KeyError: If ``name`` is not one of :data:`TABLES`.
     """
-    if name not in TABLES:
-        raise KeyError(name)
-    return live_tables(sim)[name].to_csv(index=False).encode("utf-8")
+    return table_bytes(sim, name, "csv")
+
+
+def table_bytes(sim: Sim, name: str, fmt: str = "csv") -> bytes:
+    """One table of :func:`live_tables` as a file: UTF-8 CSV or Parquet (no index column).
+
+    Parquet keeps the column types (the ``priority`` and ``officer_tier`` categories, the
+    booleans), as ``grassroots run --out`` writes them.
+
+    Args:
+        sim: The run (call under the session's lock).
+        name: One of :data:`TABLES`.
+        fmt: One of :data:`FORMATS`.
+
+    Raises:
+        KeyError: If ``name`` is not one of :data:`TABLES` or ``fmt`` not one of
+            :data:`FORMATS`.
+    """
+    if name not in TABLES or fmt not in FORMATS:
+        raise KeyError(f"{name}.{fmt}")
+    frame = live_tables(sim)[name]
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
 
 
 def file_stem(sim: Sim) -> str:

@@ -12,6 +12,7 @@ stored as fractions and shown as percentages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from sim.metrics import COMMITTED, OFF, TIERS
 from sim.model import PoliceModel
 from sim.scenario import PRIORITIES
 from sim.units import MIN_PER_DAY
+from viz.totals import RunningTotals, union_quantile
 
 WINDOW_MIN = MIN_PER_DAY
 """Length of the moving window of the live charts (minutes)."""
@@ -164,15 +166,26 @@ def state_time_now(model: PoliceModel) -> np.ndarray:
     return st
 
 
-def live_stats(model: PoliceModel, window_min: float = WINDOW_MIN) -> dict[str, float]:
+def totals_for(model: PoliceModel, window_min: float = WINDOW_MIN) -> RunningTotals:
+    """Fresh running totals of ``model``'s incidents (keep them for repeated calls)."""
+    return RunningTotals(model.log, len(model.config.incidents.names),
+                         model.layout.n_communities, window_min)
+
+
+def live_stats(model: PoliceModel, window_min: float = WINDOW_MIN,
+               totals: RunningTotals | None = None) -> dict[str, float]:
     """Indicators at the model's current time, from its incident log and force arrays.
 
     Only what has happened by ``model.now`` counts: the log also holds the rest of the day's
-    incidents and the planned arrival and clearance times of incidents under way.
+    incidents and the planned arrival and clearance times of incidents under way. Incidents
+    a long run has streamed to disk (``run.log_rows``) count as well: the totals are those of
+    a run that keeps every incident in memory.
 
     Args:
         model: The model.
         window_min: Length of the moving window for the ``w_`` keys (minutes).
+        totals: Running totals kept between calls (see :mod:`viz.totals`), so that each
+            call scans only the incidents not final yet; None computes them afresh.
 
     Returns:
         Cumulative indicators (keys of :data:`INDICATORS`: the registry's names, see
@@ -182,39 +195,76 @@ def live_stats(model: PoliceModel, window_min: float = WINDOW_MIN) -> dict[str, 
         (``c_committed_<tier>``, ``c_onduty_<tier>``, minutes) and ``hours``.
     """
     now = model.now
-    lo = now - window_min
-    log = model.log
-    col = log.column  # the incidents in memory (all of them unless a long run spilled)
-    t_occur, t_report = col("t_occur"), col("t_report")
-    t_arrive, t_clear = col("t_arrive"), col("t_clear")
-    prio = col("priority")
-    occurred = t_occur <= now
-    recorded = col("reported") & (t_report <= now)
-    arrived = t_arrive <= now
-    closed = t_clear <= now
-    w_arrived = arrived & (t_arrive > lo)
-    w_closed = closed & (t_clear > lo)
-    rt_all = t_arrive - t_report
-    cleared = col("cleared")
+    if totals is None:
+        totals = totals_for(model, window_min)
+    totals.update(now)
     s: dict[str, float] = {"hours": float(model.time)}
-    s["incidents_true"] = float(occurred.sum())
-    s["incidents_reported"] = float(recorded.sum())
-    s["reporting_rate"] = _ratio(s["incidents_reported"], s["incidents_true"])
-    s["w_true"] = float((occurred & (t_occur > lo)).sum())
-    s["w_recorded"] = float((recorded & (t_report > lo)).sum())
-    for prefix, mask in (("", arrived), ("w_", w_arrived)):
-        rt = rt_all[mask]
-        s[f"{prefix}response_time_mean"] = _mean(rt)
-        s[f"{prefix}response_time_p90"] = _p90(rt)
-        p = prio[mask]
-        for k, label in enumerate(PRIORITIES):
-            sub = rt[p == k]
-            s[f"{prefix}response_time_mean_{label}"] = _mean(sub)
-            s[f"{prefix}response_time_p90_{label}"] = _p90(sub)
-    s["clearance_rate"] = _ratio(float(cleared[closed].sum()), float(closed.sum()))
-    s["w_clearance_rate"] = _ratio(float(cleared[w_closed].sum()), float(w_closed.sum()))
+    s.update(_cumulative(totals, now))
+    s.update(_window(model.log, totals.window_start(now - window_min), now, window_min))
     s["satisfaction_mean"] = resident_mean(model, "satisfaction")
     s["trust_mean"] = resident_mean(model, "trust")
+    s.update(_force(model))
+    return s
+
+
+def _cumulative(totals: RunningTotals, now: float) -> dict[str, float]:
+    """Incident indicators since the start: the folded sums plus the incidents after them."""
+    f = totals.folded
+    col = totals.tail
+    t_arrive, t_clear = col("t_arrive"), col("t_clear")
+    arrived = t_arrive <= now
+    closed = t_clear <= now
+    rt = (t_arrive - col("t_report"))[arrived]
+    prio = col("priority")[arrived]
+    s = {"incidents_true": float(f.n_true + (col("t_occur") <= now).sum()),
+         "incidents_reported": float(f.n_reported +
+                                     (col("reported") & (col("t_report") <= now)).sum())}
+    s["reporting_rate"] = _ratio(s["incidents_reported"], s["incidents_true"])
+    n_classes = len(f.rt_sorted) - 1
+    for k, label in [(n_classes, ""), *enumerate(PRIORITIES)]:
+        known = not label or k < n_classes
+        sub = rt if not label else rt[prio == k]
+        done = f.rt_sorted[k] if known else np.zeros(0)
+        done_sum = float(f.rt_sum[k]) if known else 0.0
+        key = "" if not label else f"_{label}"
+        total = done.size + sub.size
+        s[f"response_time_mean{key}"] = (float((done_sum + sub.sum()) / total) if total
+                                         else float("nan"))
+        s[f"response_time_p90{key}"] = union_quantile(done, sub, 0.9)
+    s["clearance_rate"] = _ratio(float(f.n_cleared + col("cleared")[closed].sum()),
+                                 float(f.n_closed + closed.sum()))
+    return s
+
+
+def _window(log: Any, start: int, now: float, window_min: float) -> dict[str, float]:
+    """Indicators of the last ``window_min`` minutes from incidents ``start`` on."""
+    lo = now - window_min
+
+    def col(name: str) -> np.ndarray:
+        return log.column(name, start=start)
+
+    t_occur, t_report = col("t_occur"), col("t_report")
+    t_arrive, t_clear = col("t_arrive"), col("t_clear")
+    recorded = col("reported") & (t_report <= now)
+    arrived = (t_arrive <= now) & (t_arrive > lo)
+    closed = (t_clear <= now) & (t_clear > lo)
+    s = {"w_true": float(((t_occur <= now) & (t_occur > lo)).sum()),
+         "w_recorded": float((recorded & (t_report > lo)).sum())}
+    rt = (t_arrive - t_report)[arrived]
+    s["w_response_time_mean"] = _mean(rt)
+    s["w_response_time_p90"] = _p90(rt)
+    p = col("priority")[arrived]
+    for k, label in enumerate(PRIORITIES):
+        sub = rt[p == k]
+        s[f"w_response_time_mean_{label}"] = _mean(sub)
+        s[f"w_response_time_p90_{label}"] = _p90(sub)
+    s["w_clearance_rate"] = _ratio(float(col("cleared")[closed].sum()), float(closed.sum()))
+    return s
+
+
+def _force(model: PoliceModel) -> dict[str, float]:
+    """Officer time by tier since the start and the gauges of the current moment."""
+    s: dict[str, float] = {}
     f = model.force
     st = state_time_now(model)
     committed = st[:, COMMITTED].sum(axis=1)
@@ -235,12 +285,17 @@ def live_stats(model: PoliceModel, window_min: float = WINDOW_MIN) -> dict[str, 
     return s
 
 
-HISTORY_KEYS: tuple[str, ...] = (
+def _unique(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """``keys`` with any repeat dropped (a repeated key would be recorded twice an hour)."""
+    return tuple(dict.fromkeys(keys))
+
+
+HISTORY_KEYS: tuple[str, ...] = _unique((
     "hours",
     *(f"w_response_time_mean_{p}" for p in PRIORITIES), "w_response_time_mean",
     *(f"w_response_time_p90_{p}" for p in PRIORITIES), "w_response_time_p90",
     "w_clearance_rate", "w_true", "w_recorded",
     *(f"c_committed_{t}" for t in TIERS), *(f"c_onduty_{t}" for t in TIERS),
     *(ind.key for ind in INDICATORS if ind.main),
-)
+))
 """What :class:`viz.run.Sim` records every simulated hour (for the charts)."""

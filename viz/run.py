@@ -15,7 +15,8 @@ import numpy as np
 from sim.api import build_model
 from sim.metrics import TIERS
 from viz.controls import Controls
-from viz.live import HISTORY_KEYS, live_stats, resident_means
+from viz.layers import community_values, layer_values
+from viz.live import HISTORY_KEYS, live_stats, totals_for
 
 _ids = itertools.count(1)
 
@@ -37,6 +38,7 @@ class Sim:
         self.history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
         self.stats: dict[str, float] = {}
         self.cache: dict[str, Any] = {}
+        self.totals = totals_for(self.model)
         self.record()
 
     @property
@@ -75,7 +77,7 @@ class Sim:
 
     def record(self) -> None:
         """Compute the live indicators and append the chart keys to the history."""
-        self.stats = live_stats(self.model)
+        self.stats = live_stats(self.model, totals=self.totals)
         for key in HISTORY_KEYS:
             self.history[key].append(self.stats[key])
 
@@ -95,37 +97,12 @@ class Sim:
 
     # -- map layers ------------------------------------------------------------------------
     def community_values(self, layer: str) -> np.ndarray | None:
-        """Per-community values of a community layer (None if not available)."""
-        m = self.model
-        if layer in ("satisfaction", "trust"):
-            return resident_means(m, layer)
-        if layer == "response":
-            col = m.log.column
-            arrived = col("t_arrive") <= m.now
-            rt = (col("t_arrive") - col("t_report"))[arrived]
-            comm = col("community")[arrived]
-            k = m.layout.n_communities
-            total = np.bincount(comm, weights=rt, minlength=k)
-            count = np.bincount(comm, minlength=k)
-            out = np.full(k, np.nan)
-            np.divide(total, count, out=out, where=count > 0)
-            return out
-        return None
+        """Per-community values of a community layer (see :func:`viz.layers.community_values`)."""
+        return community_values(self.model, layer, self.totals)
 
     def layer_values(self, layer: str) -> np.ndarray | None:
-        """Per-cell values of a background layer, in its display unit (None if n/a).
-
-        ``risk`` is the share of the city's incidents per cell in percent, ``population``
-        persons per cell, ``response`` the mean response time of the cell's community so far
-        (minutes), ``satisfaction`` and ``trust`` the community means (0-1).
-        """
-        lay = self.model.layout
-        if layer == "risk":
-            return lay.risk * 100.0
-        if layer == "population":
-            return lay.population.astype(float)
-        values = self.community_values(layer)
-        return None if values is None else values[lay.community]
+        """Per-cell values of a background layer (see :func:`viz.layers.layer_values`)."""
+        return layer_values(self.model, layer, self.totals)
 
 
 def _minus_lag(x: np.ndarray, lag: int) -> np.ndarray:

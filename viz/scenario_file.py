@@ -5,7 +5,8 @@
 * **Upload scenario** reads a TOML file chosen in the browser with :func:`viz.upload.read_upload`
   (size-limited, data only, data files only inside the results root); a problem is one line.
 * **Export** gives the live run's ``incidents``, ``daily`` and ``communities`` tables as CSV
-  (:mod:`viz.export`), computed when the button is pressed.
+  or Parquet (:mod:`viz.export`), and the figures as PNG: the map as shown (layer and
+  overlays) and the live charts (:mod:`viz.figures`); all computed when the button is pressed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import traitlets
 from ipyvuetify.extra import FileInput
 
 from sim.scenario import Scenario
-from viz.export import TABLES, file_stem, table_csv
+from viz.export import FORMATS, TABLES, file_stem, table_bytes
+from viz.figures import charts_png, map_file_png
 from viz.formatting import error_message
 from viz.session import Session
 from viz.upload import MAX_UPLOAD_BYTES, display_name, read_upload
@@ -160,12 +162,25 @@ def _safe_name(text: str) -> str:
     return safe or "scenario"
 
 
+MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
 @solara.component
 def ScenarioFiles(  # noqa: N802
     session: Session, version: int, root: Path,
-    on_scenario: Callable[[Scenario, str], None],
+    on_scenario: Callable[[Scenario, str], None], layer: str = "risk",
+    overlays: tuple[str, ...] = (),
 ) -> None:
-    """Download the applied scenario, upload one, export the live tables as CSV."""
+    """Download the applied scenario, upload one, export the live tables and the figures.
+
+    Args:
+        session: The runs.
+        version: Bumped after every step or reset.
+        root: The results root.
+        on_scenario: Gets an uploaded, valid scenario and the file's name.
+        layer: The map's background layer (for the map PNG).
+        overlays: The map's overlays shown (for the map PNG).
+    """
     sims = list(session.sims)
     with solara.Column(gap="4px", classes=["grassroots-files"]):
         solara.Markdown("**Scenario file**")
@@ -181,20 +196,39 @@ def ScenarioFiles(  # noqa: N802
         ScenarioUpload(root, on_scenario).key("scenario-upload")
         if not sims:
             return
-        solara.Markdown(f"**Export tables** (CSV, at t = {session.hours} h)")
+        solara.Markdown(f"**Export** (tables and figures at t = {session.hours} h)")
         for s in sims:
             if len(sims) > 1:
                 solara.Text(s.label, style={"font-size": "12px"})
+            for fmt in FORMATS:
+                with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+                    for name in TABLES:
+                        solara.FileDownload(_table(session, s, name, fmt),
+                                            filename=f"{file_stem(s)}-{name}.{fmt}",
+                                            label=f"{name}.{fmt}", mime_type=MIME[fmt])
             with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
-                for name in TABLES:
-                    solara.FileDownload(_csv(session, s, name),
-                                        filename=f"{file_stem(s)}-{name}.csv",
-                                        label=f"{name}.csv", mime_type="text/csv")
+                solara.FileDownload(_figure(session, s, "map", layer, overlays),
+                                    filename=f"{file_stem(s)}-map-{layer}.png",
+                                    label="map.png", mime_type="image/png")
+                solara.FileDownload(_figure(session, s, "charts", layer, overlays),
+                                    filename=f"{file_stem(s)}-charts.png",
+                                    label="charts.png", mime_type="image/png")
 
 
-def _csv(session: Session, sim: Any, name: str) -> Callable[[], bytes]:
+def _table(session: Session, sim: Any, name: str, fmt: str) -> Callable[[], bytes]:
     def make() -> bytes:
         with session.lock:
-            return table_csv(sim, name)
+            return table_bytes(sim, name, fmt)
+
+    return make
+
+
+def _figure(session: Session, sim: Any, kind: str, layer: str,
+            overlays: tuple[str, ...]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        with session.lock:
+            if kind == "map":
+                return map_file_png(session, sim, layer, overlays)
+            return charts_png(session, sim)
 
     return make

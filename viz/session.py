@@ -1,7 +1,8 @@
 """The runs of one page: a single run, or runs A and B in compare mode (no UI code).
 
 :class:`Session` holds one run, or two runs for compare mode (same controls and seed,
-different strategies, hence the same incident stream), and steps them together under a lock
+different strategies, hence the same incident stream at the start; see
+:mod:`viz.compare_note` for why it diverges), and steps them together under a lock
 so that the Play thread and button clicks never interleave. :meth:`Session.differences` gives
 the indicators of both runs and B - A.
 """
@@ -76,7 +77,8 @@ class Session:
         """Enter compare mode with ``strategy_b``, or leave it with None.
 
         Entering builds run B from run A's controls with the other strategy and simulates it
-        up to A's time, so both are aligned hour by hour on the same incident stream.
+        up to A's time, so both are aligned hour by hour (on the same incident stream at the
+        start, see :mod:`viz.compare_note`).
         """
         with self.lock:
             self.ensure()

@@ -36,9 +36,9 @@ def aria(label: str, described_by: str | None = None, **more: Any) -> dict[str, 
 @solara.component
 def Slider(  # noqa: N802
     label: str, value: solara.Reactive, min: float, max: float, step: float,
-    integer: bool = False,
+    integer: bool = False, disabled: bool = False,
 ) -> rv.Slider:
-    """A slider bound to ``value`` whose thumb is announced as ``label``."""
+    """A slider bound to ``value`` whose thumb is announced as ``label`` (greyed if disabled)."""
 
     def set_value(x: Any) -> None:
         try:
@@ -47,7 +47,7 @@ def Slider(  # noqa: N802
             value.value = x
 
     return rv.Slider(v_model=value.value, on_v_model=set_value, label="", min=min, max=max,
-                     step=step, thumb_label=True, hide_details=True,
+                     step=step, thumb_label=True, hide_details=True, disabled=disabled,
                      attributes=aria(label))
 
 
@@ -99,8 +99,9 @@ def Choice(  # noqa: N802
 @solara.component
 def Check(  # noqa: N802
     label: str, value: bool, on_value: Callable[[bool], None],
-    attributes: dict[str, Any] | None = None,
+    attributes: dict[str, Any] | None = None, disabled: bool = False,
 ) -> rv.Checkbox:
-    """A checkbox with an ``aria-label``."""
+    """A checkbox with an ``aria-label`` (greyed if disabled)."""
     return rv.Checkbox(label=label, v_model=bool(value), on_v_model=on_value, dense=True,
-                       hide_details=True, attributes={**aria(label), **(attributes or {})})
+                       hide_details=True, disabled=disabled,
+                       attributes={**aria(label), **(attributes or {})})
