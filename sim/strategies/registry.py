@@ -38,7 +38,7 @@ def register_strategy(cls: type[Strategy]) -> type[Strategy]:
 
 
 def _load_builtins() -> None:
-    from sim.strategies import builtin  # noqa: F401  (registers on import)
+    from sim.strategies import builtin, plan  # noqa: F401  (register on import)
 
 
 def _load_entry_points() -> None:
