@@ -49,7 +49,7 @@ def check_incidents(days: int, seed: int) -> list[Check]:
     out.append(Check("4", "dispersion index var/mean", cfg, disp, lo, hi, 1.0,
                      bool(lo <= 1.0 <= hi)))
     # Top 5% of cells by risk.
-    k = int(round(0.05 * layout.n_cells))
+    k = int(round(0.05 * layout.mask.sum()))  # of the cells inside the city
     top = np.argsort(-layout.risk, kind="stable")[:k]
     cells = inc["x"].to_numpy() * layout.height + inc["y"].to_numpy()
     share = np.isin(cells, top).astype(float)

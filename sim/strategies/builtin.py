@@ -301,7 +301,9 @@ class Grid(Sinking):
     def prepare(self, model: PoliceModel) -> None:
         """Cut every community into square grids of about ``grid_households`` households."""
         lay = model.layout
-        households_per_cell = lay.population.mean() / self.scenario.residents.household_size
+        # Persons per cell inside the city (masked cells of a real city have nobody).
+        households_per_cell = (lay.population[lay.mask].mean() /
+                               self.scenario.residents.household_size)
         side = max(1, int(round(np.sqrt(self.cfg.grid_households /
                                         max(households_per_cell, 1e-9)))))
         x, y = lay.xy(np.arange(lay.n_cells))
