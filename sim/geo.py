@@ -50,7 +50,8 @@ class GeoConfig:
     )
     beat_id: str = param("", "-", "Column of geo.beats holding each beat's id; empty = row order.")
     posts: str = param(
-        "", "-", "Points of the HQ, stations and community posts; empty (or an area without a "
+        "", "-", "Points of the HQ, stations and community posts: a vector file, or a CSV / "
+        "Parquet table with lon/lat (or x/y in geo.crs) columns; empty (or an area without a "
         "post) = the in-area cell nearest the area's centroid.",
     )
     post_kind: str = param("kind", "-", "Column of geo.posts: hq, station or community.")

@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.datafile import DataError, DataWarning, shorten
 from sim.geo_raster import cell_centres
-from sim.geo_read import id_text, read_vector, to_grid
+from sim.geo_read import id_text, read_points, to_grid
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -90,7 +90,7 @@ def place_posts(geo: GeoConfig, frame: Frame, mask: np.ndarray, precinct: np.nda
 def _from_file(geo: GeoConfig, frame: Frame, mask: np.ndarray, posts: Posts,
                names: dict[str, list[str]]) -> None:
     """Put the posts of ``geo.posts`` on their cells (in place)."""
-    gdf = to_grid(read_vector(geo.posts, "geo.posts", geo.crs), frame.crs, "geo.posts")
+    gdf = to_grid(read_points(geo.posts, "geo.posts", geo.crs), frame.crs, "geo.posts")
     kinds = _kinds(gdf, geo.post_kind)
     if geo.post_area not in gdf.columns and (kinds != "hq").any():
         raise DataError(f"geo.post_area: no column {shorten(geo.post_area)} in geo.posts")

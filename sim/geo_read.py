@@ -178,6 +178,48 @@ def to_grid(gdf: gpd.GeoDataFrame, crs: str, field_name: str) -> gpd.GeoDataFram
     return out
 
 
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".pq")
+COORD_COLUMNS = (("lon", "lat", True), ("longitude", "latitude", True), ("lng", "lat", True),
+                 ("x", "y", False), ("easting", "northing", False))
+"""Coordinate column pairs a points table may carry (case-insensitive), and whether they are
+degrees (EPSG:4326 unless ``geo.crs`` says otherwise)."""
+
+
+def read_points(path: str, field_name: str, default_crs: str) -> gpd.GeoDataFrame:
+    """Read points from a vector file, or from a table (CSV/Parquet) with coordinate columns.
+
+    A table needs one pair of columns of :data:`COORD_COLUMNS`; its CRS is ``geo.crs``, or
+    EPSG:4326 for longitude/latitude columns when ``geo.crs`` is empty.
+    """
+    from pathlib import Path
+
+    if Path(path).suffix.lower() not in TABLE_SUFFIXES:
+        return read_vector(path, field_name, default_crs)
+    import geopandas as gpd
+    import pandas as pd
+
+    table = read_table(path, field_name)
+    lower = {str(c).lower(): c for c in table.columns}
+    pair = next(((lower[a], lower[b], deg) for a, b, deg in COORD_COLUMNS
+                 if a in lower and b in lower), None)
+    if pair is None:
+        raise DataError(f"{field_name}: {shorten(path)} has no coordinate columns (lon/lat, "
+                        "longitude/latitude or x/y)")
+    xcol, ycol, degrees = pair
+    x = pd.to_numeric(table[xcol], errors="coerce").to_numpy(float)
+    y = pd.to_numeric(table[ycol], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        raise DataError(f"{field_name}: row {int(np.argmax(bad)) + 1} has no numeric "
+                        f"{xcol}/{ycol}")
+    crs = default_crs or ("EPSG:4326" if degrees else "")
+    if not crs:
+        raise DataError(f"{field_name}: {shorten(path)} gives x/y coordinates; set geo.crs to "
+                        "their CRS")
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y),
+                            crs=check_crs(crs, "geo.crs"))
+
+
 def read_table(path: str, field_name: str) -> pd.DataFrame:
     """Read a small CSV (as text) or Parquet table; every failure is one line."""
     import pandas as pd

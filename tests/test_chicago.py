@@ -62,3 +62,13 @@ def test_one_day_replays_the_recorded_crimes(chicago) -> None:
     assert 500 < s["calls_used"] < 900  # ~670 mapped crimes a day
     assert s["incidents_true"] == s["calls_used"]
     assert 2 < s["response_time_mean"] < 30
+
+
+def test_posts_from_a_csv_table_land_on_the_same_cells(chicago) -> None:
+    sc = load_scenario("chicago").with_overrides(
+        {"geo.posts": str(DATA / "posts.csv"), "geo.crs": ""})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = build_model(sc, days=1).layout
+    assert np.array_equal(other.station_cells, chicago.layout.station_cells)
+    assert other.hq_cell == chicago.layout.hq_cell

@@ -469,3 +469,22 @@ def test_a_200_by_200_grid_rasterises_well_under_a_second():
     assert (frame.width, frame.height) == (200, 200)
     assert (label >= 0).all() and np.unique(label).size == 131
     assert elapsed < 0.5, elapsed
+
+
+def test_points_tables_need_coordinates_and_a_crs_for_xy(tmp_path):
+    from sim.datafile import DataError
+    from sim.geo_read import read_points
+
+    (tmp_path / "a.csv").write_text("kind,area,lon,lat\nhq,,-87.6,41.8\n")
+    pts = read_points(str(tmp_path / "a.csv"), "geo.posts", "")
+    assert pts.crs.to_epsg() == 4326 and pts.geometry.iloc[0].x == -87.6
+    (tmp_path / "b.csv").write_text("kind,area,x,y\nhq,,1000,2000\n")
+    with pytest.raises(DataError, match=r"^geo\.posts: .* gives x/y coordinates; set geo\.crs"):
+        read_points(str(tmp_path / "b.csv"), "geo.posts", "")
+    assert read_points(str(tmp_path / "b.csv"), "geo.posts", "EPSG:32633").crs.to_epsg() == 32633
+    (tmp_path / "c.csv").write_text("kind,area,where\nhq,,here\n")
+    with pytest.raises(DataError, match=r"^geo\.posts: .* has no coordinate columns"):
+        read_points(str(tmp_path / "c.csv"), "geo.posts", "")
+    (tmp_path / "d.csv").write_text("kind,area,lon,lat\nhq,,east,41.8\n")
+    with pytest.raises(DataError, match=r"^geo\.posts: row 1 has no numeric lon/lat"):
+        read_points(str(tmp_path / "d.csv"), "geo.posts", "")
