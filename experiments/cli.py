@@ -542,7 +542,7 @@ def _show_data_warnings() -> None:
             plain(message, category, *args, **kwargs)  # type: ignore[arg-type]
 
     warnings.showwarning = show  # type: ignore[assignment]
-    warnings.simplefilter("always", DataWarning)
+    warnings.simplefilter("default", DataWarning)  # each distinct message once
 
 
 def describe_failure(exc: BaseException) -> str:
