@@ -61,7 +61,9 @@ class GeoConfig:
     )
     population: str = param(
         "", "-", "Table (CSV or Parquet) of residents per area, joined to the areas of "
-        "geo.population_level; empty = city.population over the synthetic density.",
+        "geo.population_level, or (level cell) points with lon/lat or x/y columns (census "
+        "block centroids, a raster's cell centres); empty = city.population over the "
+        "synthetic density.",
     )
     population_id: str = param(
         "", "-", "Column of geo.population holding the area ids; empty = the level's id "
@@ -71,9 +73,10 @@ class GeoConfig:
         "population", "-", "Column of geo.population holding the residents of each area.",
     )
     population_level: str = param(
-        "precinct", "-", "Areas that geo.population counts: precinct, community or beat; "
-        "residents are spread uniformly over each area's in-city cells.",
-        choices=("precinct", "community", "beat"),
+        "precinct", "-", "Areas that geo.population counts: precinct, community or beat "
+        "(residents spread uniformly over each area's in-city cells), or cell (each point's "
+        "residents in the cell containing it).",
+        choices=("precinct", "community", "beat", "cell"),
     )
     crs: str = param(
         "", "-", "CRS of files that carry none (e.g. EPSG:4326); empty = the file's own.",

@@ -156,6 +156,8 @@ def _population(city: CityConfig, geo: GeoConfig, rng: np.random.Generator, fram
 
     if not geo.population:
         return synthetic(city, rng, (frame.width, frame.height), mask)
+    if geo.population_level == "cell":
+        return _population_points(geo, frame, mask)
     label, names = levels[geo.population_level]
     id_col = geo.population_id or {"precinct": geo.precinct_id, "community": geo.community_id,
                                    "beat": geo.beat_id}[geo.population_level]
@@ -175,3 +177,31 @@ def _population(city: CityConfig, geo: GeoConfig, rng: np.random.Generator, fram
     per_area = np.array([counts[n] for n in names])
     cells = np.bincount(label[mask], minlength=len(names))
     return np.where(mask, per_area[label] / np.maximum(cells[label], 1), 0.0)
+
+
+def _population_points(geo: GeoConfig, frame: Frame, mask: np.ndarray) -> np.ndarray:
+    """Persons per cell from points (``geo.population_level = "cell"``): each in its cell."""
+    import pandas as pd
+
+    from sim.geo_read import read_points
+
+    pts = read_points(geo.population, "geo.population", geo.crs)
+    if geo.population_col not in pts.columns:
+        raise DataError(f"geo.population_col: no column {geo.population_col!r} in "
+                        "geo.population")
+    persons = pd.to_numeric(pts[geo.population_col], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(persons) | (persons < 0)
+    if bad.any():
+        raise DataError(f"geo.population: row {int(np.argmax(bad)) + 1} has no number of "
+                        f"residents >= 0 in {geo.population_col!r}")
+    cx, cy = frame.cells_of(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(),
+                            pts.crs.to_string())
+    ix, iy = np.rint(cx).astype(np.int64), np.rint(cy).astype(np.int64)
+    inside = (ix >= 0) & (ix < frame.width) & (iy >= 0) & (iy < frame.height)
+    cell = np.where(inside, ix * frame.height + iy, 0)
+    inside &= mask[cell]
+    if not inside.all():
+        warnings.warn(f"geo.population: {int((~inside).sum()):,} point(s) with "
+                      f"{persons[~inside].sum():,.0f} residents lie outside the city; they are "
+                      "left out", DataWarning, stacklevel=3)
+    return np.bincount(cell[inside], weights=persons[inside], minlength=mask.size)

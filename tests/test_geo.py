@@ -230,6 +230,20 @@ def test_population_table_is_spread_over_each_areas_in_city_cells(tmp_path):
     assert not lay.hotspot[~lay.mask].any()
 
 
+def test_population_points_go_to_the_cell_that_contains_them(tmp_path):
+    pts = tmp_path / "blocks.csv"
+    # Metres from the corner in UTM: cell (0, 0), cell (5, 0) twice, a masked cell (1, 1), outside.
+    rows = [(50, 50, 10), (550, 20, 5), (580, 90, 7), (150, 150, 3), (-500, 50, 2)]
+    pts.write_text("x,y,residents\n" + "".join(f"{X0 + a},{Y0 + b},{n}\n" for a, b, n in rows))
+    sc = scenario(precincts=precincts_file(tmp_path), population=str(pts),
+                  population_level="cell", population_col="residents", crs=UTM)
+    with pytest.warns(DataWarning, match=r"^geo\.population: 2 point\(s\) with 5 residents"):
+        lay = layout(sc)
+    expect = np.zeros(W * H)
+    expect[cell(0, 0)], expect[cell(5, 0)] = 10, 12
+    np.testing.assert_allclose(lay.population, expect)
+
+
 def test_population_by_community_from_parquet(tmp_path):
     table = tmp_path / "pop.parquet"
     import pandas as pd
