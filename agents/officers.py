@@ -180,6 +180,8 @@ class Officers:
         self.vehicle_u = np.zeros(n)
         self.equipment_follows = True
         self.staffing: Staffing | None = None
+        #: Fixed shift of each officer (a plan's shift staffing); None = rotating shifts.
+        self.fixed_shift: np.ndarray | None = None
         self.allocations: list[dict[str, object]] = []
         self.agents: list[Officer] = []
         self._cells: list[Cell] = []
@@ -278,6 +280,8 @@ class Officers:
         groups = p.shifts_per_day + p.rest_groups
         day, hod = divmod(hour, 24)
         slot = (hod * p.shifts_per_day) // 24
+        if self.fixed_shift is not None:  # the same shift every working day, same rest days
+            return ((self.group + day) % groups < p.shifts_per_day) & (self.fixed_shift == slot)
         return (self.group + day) % groups == slot
 
     def change_shift(self, hour: int, t: float) -> np.ndarray:

@@ -44,6 +44,10 @@ PATTERNS = ("generations/g*.parquet", "plans/t*.toml", "figures/*.png", "front.p
             "trials.parquet", "check.parquet", "paired.csv", "report.md", "base.toml",
             "manifest.json")
 GEN_KEY = "NSGAIISampler:generation"
+SHIFT_WEIGHT_MAX = 4
+"""Shift staffing weights run 1..4: from equal shifts to one shift four times another."""
+NOT_OFFICERS = ("tech", "shift_")
+"""Variables that are not officer counts."""
 
 
 class OptimizeError(ValueError):
@@ -81,6 +85,8 @@ def variable_names(shape: CityShape, spec: OptimizeSpec) -> list[str]:
     out = [f"station_{k}" for k in range(len(shape.precincts))]
     if spec.variables.community_max > 0:
         out += [f"community_{j}" for j in range(len(shape.communities))]
+    if spec.variables.shifts:
+        out += [f"shift_{k}" for k in range(spec.scenario.police.shifts_per_day)]
     if spec.variables.tech:
         out.append("tech")
     return out
@@ -94,8 +100,10 @@ def distributions(shape: CityShape, spec: OptimizeSpec) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in variable_names(shape, spec):
         hi = v.station_max if name.startswith("station_") else \
-            1 if name == "tech" else v.community_max
-        lo = v.station_min if name.startswith("station_") else 0
+            1 if name == "tech" else SHIFT_WEIGHT_MAX if name.startswith("shift_") else \
+            v.community_max
+        lo = v.station_min if name.startswith("station_") else \
+            1 if name.startswith("shift_") else 0
         out[name] = IntDistribution(lo, hi)
     return out
 
@@ -111,12 +119,17 @@ def plan_overrides(params: dict[str, int], shape: CityShape) -> dict[str, Any]:
                            "strategy.plan_communities": format_counts(comms)}
     if "tech" in params:
         out["strategy.tech"] = bool(params["tech"])
+    shifts = [params[f"shift_{k}"] for k in range(sum(1 for p in params if
+                                                      p.startswith("shift_")))]
+    if shifts:
+        out["strategy.plan_shifts"] = ",".join(str(int(w)) for w in shifts)
     return out
 
 
 def hq_officers(params: dict[str, int], shape: CityShape) -> int:
     """Officers left at HQ by a plan."""
-    return shape.officers - int(sum(v for k, v in params.items() if k != "tech"))
+    return shape.officers - int(sum(v for k, v in params.items()
+                                    if not k.startswith(NOT_OFFICERS)))
 
 
 # -- evaluation (runs in workers) -------------------------------------------------------------
@@ -444,5 +457,6 @@ def pareto_front(trials: pd.DataFrame, spec: OptimizeSpec) -> pd.DataFrame:
         if (better_eq & strictly).any():
             keep[i] = False
     front = ok[keep]
-    varcols = [c for c in front.columns if c.startswith(("station_", "community_"))]
+    varcols = [c for c in front.columns if c.startswith(("station_", "community_", "shift_"))
+               or c == "tech"]
     return front.drop_duplicates(subset=varcols).reset_index(drop=True)

@@ -50,7 +50,7 @@ def write_plans(spec: OptimizeSpec, store: OptimizeStore, front: pd.DataFrame) -
     names = []
     for row in front.itertuples(index=False):
         params = {c: int(getattr(row, c)) for c in front.columns
-                  if c.startswith(("station_", "community_")) or c == "tech"}
+                  if c.startswith(("station_", "community_", "shift_")) or c == "tech"}
         sc = spec.scenario.with_overrides({**plan_overrides(params, shape),
                                            "run.days": spec.days, "run.seed": spec.seed})
         head = (f"# Plan {row.plan} of optimisation {spec.name!r} (on the Pareto front).\n"
@@ -80,7 +80,7 @@ def fresh_check(spec: OptimizeSpec, plans: pd.DataFrame, workers: int | None, da
     tasks = []
     for row in plans.itertuples(index=False):
         params = {k: int(getattr(row, k)) for k in plans.columns
-                  if k.startswith(("station_", "community_")) or k == "tech"}
+                  if k.startswith(("station_", "community_", "shift_")) or k == "tech"}
         sc = spec.scenario.with_overrides(plan_overrides(params, shape))
         tasks += [PlanRun(row.plan, r, sc, spec.days, c.seed) for r in range(c.replications)]
     for name in c.strategies:

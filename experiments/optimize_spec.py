@@ -23,6 +23,7 @@ population) and the fresh-seed check. Layout::
     min_hq = 10               # constraint: officers kept at HQ
     max_vehicles = 0          # constraint: vehicles in service (0 = no limit)
     tech = false              # the smart-policing layer on/off as a decision too
+    shifts = false            # staffing weights 1..4 of each shift as decisions too
 
     [set]                     # scenario keys fixed for every plan
     "strategy.tech" = false
@@ -63,7 +64,8 @@ from sim.scenario import Scenario, parse_toml_file
 
 TOP_KEYS = {"name", "description", "base", "seed", "replications", "days", "plans",
             "population", "objectives", "variables", "set", "check", "quick"}
-VARIABLE_KEYS = {"station_min", "station_max", "community_max", "min_hq", "max_vehicles", "tech"}
+VARIABLE_KEYS = {"station_min", "station_max", "community_max", "min_hq", "max_vehicles", "tech",
+                 "shifts"}
 CHECK_KEYS = {"replications", "strategies", "status_quo", "seed", "plans"}
 QUICK_KEYS = {"plans", "population", "replications", "days", "check_replications"}
 DEFAULT_OBJECTIVES = ("response_time_mean", "response_time_p90", "satisfaction_mean",
@@ -84,6 +86,8 @@ class Variables:
         min_hq: Fewest officers kept at HQ (a constraint).
         max_vehicles: Most vehicles in service (a constraint; 0 = no limit).
         tech: Whether the smart-policing layer is a decision too (on or off per plan).
+        shifts: Whether the staffing of each shift is a decision too (weights 1..4 per shift,
+            every officer on one fixed shift).
     """
 
     station_min: int = 0
@@ -92,6 +96,7 @@ class Variables:
     min_hq: int = 0
     max_vehicles: int = 0
     tech: bool = False
+    shifts: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,13 +261,15 @@ def _variables(table: Any) -> Variables:
     if not isinstance(table, dict):
         raise SpecError(f"variables: expected a table, got {echo(table)}")
     check_known(table, VARIABLE_KEYS, "variables.")
-    tech = table.get("tech", False)
-    if not isinstance(tech, bool):
-        raise SpecError(f"variables.tech: expected true or false, got {echo(tech)}")
+    flags = {}
+    for key in ("tech", "shifts"):
+        flags[key] = table.get(key, False)
+        if not isinstance(flags[key], bool):
+            raise SpecError(f"variables.{key}: expected true or false, got {echo(flags[key])}")
     flat = {f"variables.{k}": v for k, v in table.items()}
     ints = {k: int_field(flat, f"variables.{k}", getattr(Variables, k), lo=0, hi=1_000_000)
-            for k in sorted(VARIABLE_KEYS - {"tech"})}
-    v = Variables(**ints, tech=tech)
+            for k in sorted(VARIABLE_KEYS - set(flags))}
+    v = Variables(**ints, **flags)
     if v.station_max < v.station_min:
         raise SpecError(f"variables.station_max: must be >= station_min ({v.station_min}), "
                         f"got {v.station_max}")

@@ -186,3 +186,31 @@ def test_cli_writes_front_plans_and_report_that_reproduce(tmp_path: Path) -> Non
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert again.returncode == 2 and again.stderr.startswith("error: --out: ")
     assert again.stderr.count("\n") == 1
+
+
+def test_plan_shifts_fix_each_officer_to_a_weighted_shift() -> None:
+    m = _plan_model("7,5", "", **{"strategy.plan_shifts": "1,2,1"})
+    f = m.force
+    assert np.bincount(f.fixed_shift, minlength=3).tolist() == [10, 20, 10]
+    groups = m.config.police.shifts_per_day + m.config.police.rest_groups
+    for hour in range(0, 24 * groups, 4):
+        on = f.on_duty_at(hour)
+        assert (f.fixed_shift[on] == (hour % 24) * 3 // 24).all()  # only that hour's shift
+    # Every officer works shifts_per_day days of every shifts_per_day + rest_groups days.
+    days = np.array([f.on_duty_at(24 * d + 8 * f.fixed_shift) for d in range(groups)])
+    worked = np.array([[days[d][i] for d in range(groups)] for i in range(f.n)])
+    assert (worked.sum(axis=1) == m.config.police.shifts_per_day).all()
+    with pytest.raises(ValueError, match=r"^strategy\.plan_shifts: needs 3"):
+        _plan_model("7,5", "", **{"strategy.plan_shifts": "1,2"})
+
+
+def test_shift_variables_reach_the_plan() -> None:
+    from experiments.optimize import CityShape, distributions, hq_officers, plan_overrides
+
+    spec = load_optimize_spec(_tiny(variables={"shifts": True, "community_max": 0}))
+    shape = CityShape(("0", "1"), ("0", "1", "2", "3"), 40)
+    dists = distributions(shape, spec)
+    assert sorted(dists) == ["shift_0", "shift_1", "shift_2", "station_0", "station_1"]
+    params = {"station_0": 5, "station_1": 6, "shift_0": 1, "shift_1": 4, "shift_2": 2}
+    assert plan_overrides(params, shape)["strategy.plan_shifts"] == "1,4,2"
+    assert hq_officers(params, shape) == 29

@@ -45,6 +45,12 @@ class PlanParams(SinkingParams):
         "", "officers", "Plan: officers posted to each community, comma-separated in "
         "community order (0 = no post); empty = none.",
     )
+    plan_shifts: str = param(
+        "", "-", "Plan: relative staffing of the day's shifts (police.shifts_per_day "
+        "comma-separated weights, e.g. '2,3,3' for night, day, evening); every officer then "
+        "works one fixed shift, each post's officers split by these weights; empty = rotating "
+        "equal shifts.",
+    )
 
 
 def parse_counts(text: str, n: int, field: str) -> np.ndarray | None:
@@ -77,6 +83,44 @@ def parse_counts(text: str, n: int, field: str) -> np.ndarray | None:
     return out
 
 
+def parse_weights(text: str, n: int) -> np.ndarray | None:
+    """Parse ``strategy.plan_shifts``: ``n`` non-negative weights, not all zero (or None)."""
+    if not text.strip():
+        return None
+    field = "strategy.plan_shifts"
+    parts = text.split(",")
+    if len(parts) != n:
+        raise ValueError(f"{field}: needs {n} comma-separated weights (police.shifts_per_day),"
+                         f" got {len(parts)}")
+    try:
+        w = np.array([float(p) for p in parts])
+    except ValueError:
+        raise ValueError(f"{field}: expected numbers, got {text[:40]!r}") from None
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"{field}: weights must be finite, >= 0 and not all 0")
+    return w
+
+
+def fixed_shifts(assignments: list[Assignment], weights: np.ndarray) -> np.ndarray:
+    """One shift per officer: each post's officers split by ``weights`` (largest remainder).
+
+    Officers are taken in index order within their post, so the split is deterministic.
+    """
+    from sim.strategies.base import split_counts
+
+    shift = np.zeros(len(assignments), dtype=np.int64)
+    posts: dict[tuple[int, int], list[int]] = {}
+    for i, a in enumerate(assignments):
+        posts.setdefault((int(a.tier), int(a.post_cell)), []).append(i)
+    keys = list(range(weights.size))
+    for members in posts.values():
+        counts: dict[Any, int] = split_counts(
+            len(members), dict(zip(keys, weights.tolist(), strict=True)))  # type: ignore[arg-type]
+        labels = np.repeat(keys, [counts[k] for k in keys])
+        shift[members] = labels
+    return shift
+
+
 def format_counts(counts: np.ndarray) -> str:
     """The inverse of :func:`parse_counts`: ``'30,25,25,20'``."""
     return ",".join(str(int(c)) for c in counts)
@@ -97,6 +141,17 @@ class Plan(Community):
                 raise ValueError(f"strategy.{field}: too long")
         self.stations: np.ndarray = np.zeros(0, dtype=np.int64)
         self.communities: np.ndarray = np.zeros(0, dtype=np.int64)
+
+    def organise(self, model: PoliceModel) -> list[Assignment]:
+        """The plan's postings; with ``plan_shifts`` every officer gets a fixed shift."""
+        out = super().organise(model)
+        weights = parse_weights(self.cfg.plan_shifts, model.config.police.shifts_per_day)
+        if weights is not None:
+            if model.force.staffing is not None:
+                raise ValueError("strategy.plan_shifts: not with police.staffing_file (the "
+                                 "table sets every shift)")
+            model.force.fixed_shift = fixed_shifts(out, weights)
+        return out
 
     def current_fraction(self, day: int) -> float:
         """A plan is posted whole on day 0 (no gradual schedule)."""
