@@ -59,8 +59,9 @@ def test_preset_loads_by_name_and_by_path(path):
             if isinstance(value, str) and loaded != value:
                 # Relative paths in a preset are resolved against the preset's folder.
                 assert Path(loaded) == (path.parent / value).resolve(), f"{section}.{key}"
-            else:
-                assert loaded == value, f"{section}.{key}"
+            else:  # TOML arrays load as tuples
+                expect = tuple(value) if isinstance(value, list) else value
+                assert loaded == expect, f"{section}.{key}"
 
 
 def test_default_preset_is_the_centralized_baseline():
