@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from experiments.optimize import (
+    CityShape,
     OptimizeStore,
     PlanRun,
     _directions,
@@ -42,9 +43,9 @@ def _atomic(path: Path, write: Any) -> None:
     os.replace(tmp, path)
 
 
-def write_plans(spec: OptimizeSpec, store: OptimizeStore, front: pd.DataFrame) -> list[str]:
+def write_plans(spec: OptimizeSpec, store: OptimizeStore, front: pd.DataFrame,
+                shape: CityShape) -> list[str]:
     """One scenario file per front plan; return their names (relative to the store)."""
-    shape = city_shape(spec.scenario)
     folder = store.path / "plans"
     folder.mkdir(exist_ok=True)
     names = []
@@ -72,10 +73,9 @@ def checked_plans(front: pd.DataFrame, spec: OptimizeSpec) -> pd.DataFrame:
     return order.iloc[idx].reset_index(drop=True)
 
 
-def fresh_check(spec: OptimizeSpec, plans: pd.DataFrame, workers: int | None, dask: Any
-                ) -> pd.DataFrame:
+def fresh_check(spec: OptimizeSpec, plans: pd.DataFrame, shape: CityShape,
+                workers: int | None, dask: Any) -> pd.DataFrame:
     """Re-run the chosen plans and the built-in strategies on fresh common random numbers."""
-    shape = city_shape(spec.scenario)
     c = spec.check
     tasks = []
     for row in plans.itertuples(index=False):
@@ -152,12 +152,13 @@ def finish(spec: OptimizeSpec, store: OptimizeStore, trials: pd.DataFrame,
     front = pareto_front(trials, spec)
     slim = trials.drop(columns=["system_attrs"], errors="ignore")
     _atomic(store.path / "trials.parquet", lambda p: slim.to_parquet(p, index=False))
-    files = write_plans(spec, store, front)
+    shape = city_shape(spec.scenario)  # builds the base model once
+    files = write_plans(spec, store, front, shape)
     front_out = front.drop(columns=["system_attrs"], errors="ignore").assign(
         plan_file=files)
     _atomic(store.path / "front.parquet", lambda p: front_out.to_parquet(p, index=False))
     chosen = checked_plans(front, spec) if not front.empty else front
-    check = fresh_check(spec, chosen, workers, dask) if not chosen.empty else pd.DataFrame()
+    check = fresh_check(spec, chosen, shape, workers, dask) if not chosen.empty else pd.DataFrame()
     pairs = paired(check, spec, list(chosen["plan"])) if not check.empty else pd.DataFrame()
     if not check.empty:
         _atomic(store.path / "check.parquet", lambda p: check.to_parquet(p, index=False))
