@@ -16,6 +16,7 @@ The set declares its own parameters: :class:`sim.params` fields of the ``[police
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 N_STATES = len(OfficerState)
 AVAILABLE = np.array([s.available for s in OfficerState])
 COMMITTED = np.array([s.committed or s == OfficerState.RETURNING for s in OfficerState])
+_RETURNING = int(OfficerState.RETURNING)
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,7 @@ class Officers:
 
     def finish_returns(self, t: float, hour: int) -> None:
         """Officers whose drive back to post has ended are at their post and idle."""
-        done = np.flatnonzero((self.state == OfficerState.RETURNING) & (self.return_until <= t))
+        done = np.flatnonzero((self.state == _RETURNING) & (self.return_until <= t))
         # Back at post: idle if the shift goes on, off duty if it ended during the drive.
         still_on = self.on_duty_at(hour)[done]
         states = np.where(still_on, int(OfficerState.IDLE), int(OfficerState.OFF_DUTY))
@@ -382,7 +384,7 @@ class Officers:
         if self.community[i] != community:
             return 0.0
         days = (now - self.posted_since[i]) / MIN_PER_DAY
-        return float(1 - np.exp(-days / self.cfg.officer_familiarity_days))
+        return 1 - math.exp(-float(days) / self.cfg.officer_familiarity_days)
 
     def travel_minutes(self, idx: np.ndarray, dist_m: np.ndarray,
                        car_min_per_m: float | None = None,
@@ -417,8 +419,14 @@ class Officers:
         An officer driving back to post is at the scene until the drive ends and at the post
         from then on, even before the next roster tick records them as idle.
         """
-        back = (self.state[idx] == OfficerState.RETURNING) & (self.return_until[idx] <= now + 1e-9)
+        back = (self.state[idx] == _RETURNING) & (self.return_until[idx] <= now + 1e-9)
         return np.where(back, self.post_cell[idx], self.pos[idx])
+
+    def position(self, i: int, now: float) -> int:
+        """Current cell of one officer (the scalar form of :meth:`positions`)."""
+        if self.state[i] == _RETURNING and self.return_until[i] <= now + 1e-9:
+            return int(self.post_cell[i])
+        return int(self.pos[i])
 
     def place(self, idx: np.ndarray, cells: np.ndarray) -> None:
         """Put officers ``idx`` on ``cells`` (arrays and Mesa positions)."""

@@ -30,6 +30,7 @@ draws rely on); their Mesa agents are views created lazily (:mod:`agents.residen
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -240,7 +241,7 @@ class Residents:
             conduct: The officer's skill plus familiarity with the community.
         """
         cfg = self.cfg
-        timely = float(np.tanh(np.log(expected / max(rt, 1e-3))))
+        timely = float(np.tanh(math.log(expected / max(rt, 1e-3))))
         total = cfg.response_weight + cfg.clearance_weight + cfg.conduct_weight
         if total <= 0:
             return 0.0
@@ -282,16 +283,25 @@ class Residents:
 
         A person's step is ``rate * |score|`` (times ``negativity`` for bad experiences),
         capped at 1 so that a large step stops exactly at the bound; the agent's mean moves by
-        that step times ``weight``, the share of its persons who had the experience.
+        that step times ``weight``, the share of its persons who had the experience. One agent
+        (an int) takes a scalar path with the same arithmetic as the vectorised one.
         """
         cfg = self.cfg
-        rate = cfg.experience_rate * (1.0 if score >= 0 else cfg.negativity)
+        good = score >= 0
+        rate = cfg.experience_rate * (1.0 if good else cfg.negativity)
+        one = isinstance(idx, int)
         for view, arr, k in (("satisfaction", self.satisfaction, 1.0),
                              ("trust", self.trust, cfg.trust_rate_ratio)):
             share = min(rate * k * abs(score), 1.0) * weight
-            step = share * (1 - arr[idx]) if score >= 0 else -share * arr[idx]
-            arr[idx] += step
-            self._account(view, channel, step)
+            if one:
+                old = float(arr[idx])
+                step = share * (1 - old) if good else -share * old
+                arr[idx] = old + step
+                self._account(view, channel, step)
+            else:
+                steps = share * (1 - arr[idx]) if good else -share * arr[idx]
+                arr[idx] += steps
+                self._account(view, channel, float(steps.sum()))
 
     def daily(self) -> None:
         """One day of presence, contact, decay and drift (all vectorised).
@@ -319,10 +329,11 @@ class Residents:
         np.clip(self.trust, 0, 1, out=self.trust)
 
     def _account(self, view: str, channel: str, step: np.ndarray | float) -> None:
-        """Add a change of ``view`` by ``channel`` to the city-mean decomposition."""
+        """Add a change of ``view`` by ``channel`` (one total or per agent) to the city mean."""
         if self.n:
-            key = f"{view}_change_{channel}"
-            self.change[key] = self.change.get(key, 0.0) + float(np.sum(step)) / self.n
+            key = _CHANGE_KEYS.get((view, channel)) or _change_key(view, channel)
+            total = step if isinstance(step, float) else float(np.sum(step))
+            self.change[key] = self.change.get(key, 0.0) + total / self.n
 
     def new_day(self) -> None:
         """Start a new day's presence and contact counters."""
@@ -409,6 +420,14 @@ class Residents:
 
         g = nx.from_scipy_sparse_array(self.network)
         return g
+
+
+_CHANGE_KEYS: dict[tuple[str, str], str] = {}
+
+
+def _change_key(view: str, channel: str) -> str:
+    """Column name of a view's change by a channel (memoised: built once per pair)."""
+    return _CHANGE_KEYS.setdefault((view, channel), f"{view}_change_{channel}")
 
 
 def _place(n: int, population: np.ndarray, community: np.ndarray,

@@ -213,9 +213,9 @@ class Dispatcher:
         incident = self.desk.open_incident(cell, row, int(log.get("priority", row)))
         self.open[row] = incident
         t = float(log.get("t_ready", row))
-        officer = self.nearest_officer(row, cell)
-        if officer is not None:
-            self.assign(incident, officer, t)
+        found = self.nearest(row, cell)
+        if found is not None:
+            self.assign(incident, found[0], t, minutes=found[1])
         elif self.queued() >= self.cfg.max_queue:
             self.drop(incident)
         else:
@@ -258,6 +258,15 @@ class Dispatcher:
         Under area binding only units of the areas now eligible for the call count, its own
         area first (:meth:`sim.areas.AreaRules.choose`).
         """
+        found = self.nearest(row, cell)
+        return None if found is None else found[0]
+
+    def nearest(self, row: int, cell: int) -> tuple[int, float] | None:
+        """The nearest available eligible officer and their minutes to ``cell``, or None.
+
+        The minutes are those :meth:`travel_times` gives that officer alone (the nearest is
+        always exact), so :meth:`assign` need not search again.
+        """
         desk = self.desk
         f = desk.officers
         cand = np.flatnonzero(f.available_mask())
@@ -275,7 +284,8 @@ class Dispatcher:
         if cand.size == 0:
             return None
         times = self.travel_times(cand, cell)
-        return int(cand[np.argmin(times)])
+        k = int(times.argmin())
+        return int(cand[k]), float(times[k])
 
     def escalate_later(self, row: int, t: float) -> None:
         """Schedule when a call queued at ``t`` opens to more backup areas (neighbours)."""
@@ -295,11 +305,11 @@ class Dispatcher:
         if incident is None or incident.officer is not None:
             return
         self.stage[event.row] = max(self.stage.get(event.row, 0), event.stage)
-        officer = self.nearest_officer(event.row, incident.cell_index)
-        if officer is not None:
+        found = self.nearest(event.row, incident.cell_index)
+        if found is not None:
             self.queues[incident.priority].remove(incident)
             self.stage.pop(event.row, None)
-            self.assign(incident, officer, event.t)
+            self.assign(incident, found[0], event.t, minutes=found[1])
 
     def travel_times(self, officers: np.ndarray, cell: int) -> np.ndarray:
         """Minutes for ``officers`` to reach ``cell`` from where they are now.
@@ -317,11 +327,30 @@ class Dispatcher:
         return officer_minutes(self.desk.travel, f, officers, f.positions(officers, now), cell,
                                now)
 
-    def assign(self, incident: Incident, i: int, t: float) -> None:
-        """Send officer ``i`` to ``incident`` at time ``t``."""
+    def travel_one(self, i: int, cell: int) -> float:
+        """Minutes for officer ``i`` alone to reach ``cell`` (as :meth:`travel_times`)."""
+        if not self.cfg.travel:
+            return 0.0
+        field, f = self.desk.travel, self.desk.officers
+        if field.walk is None and field.car_min_per_m is None and field.hour_factors is None:
+            # The grid (officer_minutes' plain case) for one officer, without the arrays.
+            pos = f.position(i, self.desk.clock())
+            dist = field.to_target(cell, np.array([pos]))[0]
+            return float(f.turnout[i] + dist * f.min_per_m[i])
+        return float(self.travel_times(np.array([i]), cell)[0])
+
+    def assign(self, incident: Incident, i: int, t: float, minutes: float | None = None) -> None:
+        """Send officer ``i`` to ``incident`` at time ``t``.
+
+        Args:
+            incident: The incident.
+            i: The officer.
+            t: The minute of dispatch.
+            minutes: The officer's travel minutes if already known (:meth:`nearest`).
+        """
         desk = self.desk
         row = incident.row
-        travel = float(self.travel_times(np.array([i]), incident.cell_index)[0])
+        travel = self.travel_one(i, incident.cell_index) if minutes is None else minutes
         incident.officer = i
         desk.officers.send(i, row, t)
         log = desk.log
@@ -342,10 +371,11 @@ class Dispatcher:
         if nxt is not None:
             self.assign(nxt, i, t)
             return
-        if self.cfg.return_to_post and from_cell != f.post_cell[i]:
+        post = int(f.post_cell[i])
+        if self.cfg.return_to_post and from_cell != post:
             # Driving back needs no turnout: the officer is already in the car (or walking).
-            back = self.travel_times(np.array([i]), int(f.post_cell[i]))[0] - f.turnout[i]
-            f.drive_back(i, t, float(back) if self.cfg.travel else 0.0)
+            back = self.travel_one(i, post) - float(f.turnout[i]) if self.cfg.travel else 0.0
+            f.drive_back(i, t, back)
         else:
             f.wait(i, t)
 
@@ -392,12 +422,12 @@ class Dispatcher:
             for incident in list(queue):
                 if not self.desk.officers.available_mask().any():
                     return
-                officer = self.nearest_officer(incident.row, incident.cell_index)
-                if officer is None:
+                found = self.nearest(incident.row, incident.cell_index)
+                if found is None:
                     continue
                 queue.remove(incident)
                 self.stage.pop(incident.row, None)
-                self.assign(incident, officer, t)
+                self.assign(incident, found[0], t, minutes=found[1])
 
     def drop(self, incident: Incident) -> None:
         """Lose a call because the queue is full (counted, never silently)."""

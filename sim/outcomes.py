@@ -12,6 +12,7 @@ progress: ``logit p = logit p0 + b_rt * ln(RT / RT_expected) * in_progress + b_s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -55,13 +56,15 @@ class OutcomesConfig:
 def logit(p: float) -> float:
     """Log-odds of a probability clipped away from 0 and 1."""
     p = min(max(p, 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1 - p)))
+    return math.log(p / (1 - p))
 
 
 def expit(x: float) -> float:
-    """Inverse of :func:`logit` (0 or 1 at the extremes, without an overflow warning)."""
-    with np.errstate(over="ignore"):
-        return float(1.0 / (1.0 + np.exp(-x)))
+    """Inverse of :func:`logit` (0 or 1 at the extremes, without an overflow error)."""
+    try:
+        return 1.0 / (1.0 + math.exp(-x))
+    except OverflowError:  # exp(-x) beyond double precision: the probability is 0
+        return 0.0
 
 
 class Outcomes:
@@ -118,19 +121,20 @@ class Outcomes:
     def response_time(self, row: int) -> float:
         """Minutes from the call to the officer's arrival (at least a thousandth)."""
         log = self.log
-        return max(float(log.get("t_arrive", row) - log.get("t_report", row)), 1e-3)
+        return max(float(log.get("t_arrive", row)) - float(log.get("t_report", row)), 1e-3)
 
     def clearance_probability(self, row: int, officer: int) -> float:
         """Probability that incident ``row`` attended by ``officer`` is cleared."""
-        log = self.log
+        log, cfg = self.log, self.cfg
         klass = int(log.get("priority", row))
-        x = self.base_logit[klass]
+        x = float(self.base_logit[klass])
         if log.get("in_progress", row):
-            x += self.rt_slope[klass] * np.log(self.response_time(row) / self.expected[klass])
-        x += self.cfg.clearance_skill_effect * (self.officers.skill[officer] - 0.5)
+            x += float(self.rt_slope[klass]) * math.log(
+                self.response_time(row) / float(self.expected[klass]))
+        x += cfg.clearance_skill_effect * (float(self.officers.skill[officer]) - 0.5)
         if self.cooperation is not None:
-            coop = self.cooperation[int(log.get("community", row))]
-            x += self.cfg.cooperation_effect * (coop - self.coop_ref)
+            coop = float(self.cooperation[int(log.get("community", row))])
+            x += cfg.cooperation_effect * (coop - self.coop_ref)
         x += self.bonus()
         return expit(x)
 
@@ -139,18 +143,25 @@ class Outcomes:
         log = self.log
         cleared = bool(log.get("u_clear", row) < self.clearance_probability(row, officer))
         log.set("cleared", row, cleared)
-        f = self.officers
-        f.finish_case(officer)
+        self.officers.finish_case(officer)
         victim = int(log.get("victim", row))
         if victim >= 0:
-            self.residents.experience(victim, self.experience_score(row, officer))
+            self.residents.experience(victim, self.experience_score(row, officer, cleared))
 
-    def experience_score(self, row: int, officer: int) -> float:
-        """How the victim of ``row`` judges the response of ``officer`` (see ``judge``)."""
+    def experience_score(self, row: int, officer: int, cleared: bool | None = None) -> float:
+        """How the victim of ``row`` judges the response of ``officer`` (see ``judge``).
+
+        Args:
+            row: The incident.
+            officer: The officer who attended.
+            cleared: Whether it was cleared (None: read from the log).
+        """
         log = self.log
         klass = int(log.get("priority", row))
         community = int(log.get("community", row))
         f = self.officers
-        conduct = f.skill[officer] + f.familiarity(officer, community, self.clock())
-        return self.residents.judge(self.response_time(row), self.expected[klass],
-                                    bool(log.get("cleared", row)), float(conduct))
+        conduct = float(f.skill[officer]) + f.familiarity(officer, community, self.clock())
+        if cleared is None:
+            cleared = bool(log.get("cleared", row))
+        return self.residents.judge(self.response_time(row), float(self.expected[klass]),
+                                    cleared, conduct)
