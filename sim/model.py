@@ -28,6 +28,7 @@ from agents.post import make_posts
 from agents.resident import ResidentViews
 from agents.residents import Residents
 from agents.staffing import force_values, staffing_for
+from sim.agenda import Agenda
 from sim.areas import make_rules
 from sim.city import CityLayout, build_grid, build_layout, travel_for
 from sim.demand import Demand, load_recorded
@@ -75,6 +76,8 @@ class PoliceModel(Postings, Model):
         # Mesa seeds model.random and model.rng from the scenario's rng.
         mesa_seed = int(self.streams.dispatch.integers(2**62))
         super().__init__(scenario=MesaScenario(scenario, rng=mesa_seed))
+        self._until = 0.0
+        self.agenda = Agenda(self, lambda: self._until)
         self.config: Scenario = scenario
         self.horizon_days = scenario.run.days
         self.priority_cfg = scenario.incidents.by_index()
@@ -190,8 +193,17 @@ class PoliceModel(Postings, Model):
         return self.now / MIN_PER_DAY
 
     def at_minute(self, callback: Any, t_min: float) -> None:
-        """Schedule ``callback`` (a bound method) at minute ``t_min``."""
-        self.schedule_event(callback, at=float(t_min) / MIN_PER_HOUR)
+        """Schedule ``callback`` at minute ``t_min`` on the model's agenda (:mod:`sim.agenda`)."""
+        self.agenda.at(callback, float(t_min) / MIN_PER_HOUR)
+
+    def _advance_time(self, until: float) -> None:
+        """Mesa's one path for ``step``, ``run_for`` and ``run_until``: note the horizon.
+
+        The agenda's wake-up events run entries up to it (and never beyond), exactly as
+        Mesa's own loop would run the same events.
+        """
+        self._until = until
+        super()._advance_time(until)
 
     def step(self) -> None:
         """One hour: a new day's bookkeeping if a day has passed, then the roster."""
