@@ -289,7 +289,7 @@ class Residents:
         cfg = self.cfg
         good = score >= 0
         rate = cfg.experience_rate * (1.0 if good else cfg.negativity)
-        one = isinstance(idx, int)
+        one = isinstance(idx, int | np.integer)
         for view, arr, k in (("satisfaction", self.satisfaction, 1.0),
                              ("trust", self.trust, cfg.trust_rate_ratio)):
             share = min(rate * k * abs(score), 1.0) * weight
@@ -298,6 +298,8 @@ class Residents:
                 step = share * (1 - old) if good else -share * old
                 arr[idx] = old + step
                 self._account(view, channel, step)
+            elif idx.size < _SEQUENTIAL_SUM:
+                self._account(view, channel, _nudge_each(arr, idx.tolist(), share, good))
             else:
                 steps = share * (1 - arr[idx]) if good else -share * arr[idx]
                 arr[idx] += steps
@@ -423,6 +425,23 @@ class Residents:
 
 
 _CHANGE_KEYS: dict[tuple[str, str], str] = {}
+#: numpy sums fewer than 8 doubles left to right (pairwise from 8 on), as a Python loop does.
+_SEQUENTIAL_SUM = 8
+
+
+def _nudge_each(arr: np.ndarray, idx: list[int], share: float, good: bool) -> float:
+    """Step ``arr`` at the distinct agents ``idx`` (a few network neighbours) one by one.
+
+    The same arithmetic as the vectorised step, element by element; returns the steps' sum,
+    added in order (as numpy adds fewer than :data:`_SEQUENTIAL_SUM` values).
+    """
+    total = 0.0
+    for j in idx:
+        old = float(arr[j])
+        step = share * (1 - old) if good else -share * old
+        arr[j] = old + step
+        total += step
+    return total
 
 
 def _change_key(view: str, channel: str) -> str:

@@ -523,3 +523,21 @@ def test_social_network_as_networkx_matches_the_adjacency():
     assert g.number_of_edges() == net.nnz // 2
     for i in range(5):
         assert sorted(g.neighbors(i)) == sorted(net.indices[net.indptr[i]:net.indptr[i + 1]])
+
+
+def test_nudging_a_few_agents_one_by_one_matches_the_vectorised_step() -> None:
+    """The neighbours' loop gives bit-for-bit the arrays and sum of the numpy step."""
+    from agents.residents import _SEQUENTIAL_SUM, _nudge_each
+
+    rng = np.random.default_rng(3)
+    for n in range(1, _SEQUENTIAL_SUM):
+        for good in (True, False):
+            arr = rng.random(50)
+            idx = rng.choice(50, n, replace=False)
+            share = float(rng.random() * 10 ** rng.uniform(-4, 0))
+            ref = arr.copy()
+            steps = share * (1 - ref[idx]) if good else -share * ref[idx]
+            ref[idx] += steps
+            total = _nudge_each(arr, idx.tolist(), share, good)
+            assert np.array_equal(arr, ref)
+            assert total == float(steps.sum())

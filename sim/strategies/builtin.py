@@ -35,6 +35,8 @@ from sim.strategies.base import Strategy
 from sim.strategies.registry import register_strategy
 from sim.units import MIN_PER_DAY, QUARTER_DAYS
 
+_COMMUNITY = int(Tier.COMMUNITY)
+
 if TYPE_CHECKING:
     from sim.model import PoliceModel
     from sim.scenario import Scenario
@@ -208,7 +210,9 @@ class Sinking(Strategy):
     def eligible(self, model: PoliceModel, row: int, candidates: np.ndarray) -> np.ndarray:
         """Community officers answer in their community, and in their precinct by car."""
         f = model.force
-        local = f.tier[candidates] == Tier.COMMUNITY
+        local = f.tier[candidates] == _COMMUNITY
+        if not local.any():  # no community officer among them: everyone may answer
+            return np.ones(candidates.size, dtype=bool)
         log = model.log
         own = f.community[candidates] == log.get("community", row)
         near = f.vehicle[candidates] & (f.precinct[candidates] == log.get("precinct", row))
