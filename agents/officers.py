@@ -187,6 +187,7 @@ class Officers:
         self.allocations: list[dict[str, object]] = []
         self.agents: list[Officer] = []
         self._cells: list[Cell] = []
+        self._agent_pos = self.pos.copy()  # where the Mesa agents stand (sync_agents)
 
     # -- recruitment ------------------------------------------------------------------------
     @classmethod
@@ -218,6 +219,7 @@ class Officers:
 
         self._cells = cells
         self.agents = [Officer(model, i, cells[int(self.pos[i])]) for i in range(self.n)]
+        self._agent_pos = self.pos.copy()
 
     # -- posting ----------------------------------------------------------------------------
     def post(self, i: int, a: Assignment, t: float) -> None:
@@ -429,20 +431,25 @@ class Officers:
         return int(self.pos[i])
 
     def place(self, idx: np.ndarray, cells: np.ndarray) -> None:
-        """Put officers ``idx`` on ``cells`` (arrays and Mesa positions)."""
-        moved = idx[self.pos[idx] != cells]
+        """Put officers ``idx`` on ``cells`` (the arrays; the Mesa agents at the next sync)."""
         self.pos[idx] = cells
-        if self.agents:
-            for i in moved.tolist():
-                self.agents[i].cell = self._cells[int(self.pos[i])]
 
     def move(self, i: int, cell: int) -> None:
-        """Put one officer on ``cell``."""
+        """Put one officer on ``cell`` (the arrays; the Mesa agent at the next sync)."""
         self.pos[i] = cell
-        if self.agents:
-            agent, target = self.agents[i], self._cells[cell]
-            if agent.cell is not target:
-                agent.cell = target
+
+    def sync_agents(self) -> None:
+        """Move the Mesa agents of officers whose cell changed since the last sync.
+
+        The arrays are the officers' state; the agents are their view on the Mesa grid,
+        brought up to date whenever the model can be observed
+        (:meth:`sim.model.PoliceModel.sync_views`).
+        """
+        if not self.agents:
+            return
+        for i in np.flatnonzero(self.pos != self._agent_pos).tolist():
+            self.agents[i].cell = self._cells[int(self.pos[i])]
+        self._agent_pos[:] = self.pos
 
     # -- time accounting --------------------------------------------------------------------
     def set_state(self, i: int, state: OfficerState, t: float) -> None:

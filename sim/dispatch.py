@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from agents.incident import Case
 from sim.params import param
 
 if TYPE_CHECKING:
-    from agents.incident import Incident
     from agents.officers import Officers
     from sim.areas import AreaRules
     from sim.incidents import IncidentLog
@@ -118,7 +118,6 @@ class Desk:
         travel: The travel field (distances between cells).
         clock: The current minute.
         at_minute: Schedules a callback at a minute.
-        open_incident: Creates the Mesa agent of an incident (cell, id, class).
         eligible: Which available candidates may take an incident (the strategy's rule).
         on_scene_minutes: On-scene time of an incident from its class and pre-drawn normal.
         close: Decides clearance and its consequences when an officer finishes.
@@ -133,7 +132,6 @@ class Desk:
     travel: DistanceField
     clock: Callable[[], float]
     at_minute: Callable[[Callable[[], None], float], None]
-    open_incident: Callable[[int, int, int], Incident]
     eligible: Callable[[int, np.ndarray], np.ndarray]
     on_scene_minutes: Callable[[int, float], float]
     close: Callable[[int, int], None]
@@ -154,12 +152,14 @@ class Dispatcher:
     def __init__(self, cfg: DispatchConfig, desk: Desk) -> None:
         self.cfg = cfg
         self.desk = desk
-        self.queues: tuple[deque[Incident], ...] = tuple(deque() for _ in desk.sworn_only)
+        self.queues: tuple[deque[Case], ...] = tuple(deque() for _ in desk.sworn_only)
         self.pending: dict[int, _Ready] = {}
-        self.open: dict[int, Incident] = {}
+        self.open: dict[int, Case] = {}
         self.lost = 0
         self.stage: dict[int, int] = {}  # queued calls under binding: highest rank eligible
         self.escalations: dict[tuple[int, int], _Escalate] = {}
+        #: Mesa ``unique_id`` of every officer, by index (what the log records).
+        self.officer_ids = [o.unique_id for o in desk.officers.agents]
 
     # -- the chain --------------------------------------------------------------------------
     def chain_delay(self, klass: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -210,7 +210,7 @@ class Dispatcher:
         del self.pending[row]
         log = self.desk.log
         cell = int(log.get("cell", row))
-        incident = self.desk.open_incident(cell, row, int(log.get("priority", row)))
+        incident = Case(self, row, int(log.get("priority", row)), cell)
         self.open[row] = incident
         t = float(log.get("t_ready", row))
         found = self.nearest(row, cell)
@@ -222,7 +222,7 @@ class Dispatcher:
             self.queues[incident.priority].append(incident)
             self.escalate_later(row, t)
 
-    def on_arrival(self, incident: Incident) -> None:
+    def on_arrival(self, incident: Case) -> None:
         """The officer reaches the scene: start the on-scene time (recorded, or drawn)."""
         desk = self.desk
         row, i = incident.row, incident.officer
@@ -239,7 +239,7 @@ class Dispatcher:
         incident.t_due = t + duration
         desk.at_minute(incident.clear, incident.t_due)
 
-    def on_clear(self, incident: Incident) -> None:
+    def on_clear(self, incident: Case) -> None:
         """The officer finishes: decide clearance, free the officer, take the next call."""
         desk = self.desk
         row, i = incident.row, incident.officer
@@ -248,7 +248,6 @@ class Dispatcher:
         desk.log.set("t_clear", row, t)
         desk.close(row, i)
         del self.open[row]
-        incident.remove()
         self.free_officer(i, t, from_cell=incident.cell_index)
 
     # -- decisions --------------------------------------------------------------------------
@@ -339,7 +338,7 @@ class Dispatcher:
             return float(f.turnout[i] + dist * f.min_per_m[i])
         return float(self.travel_times(np.array([i]), cell)[0])
 
-    def assign(self, incident: Incident, i: int, t: float, minutes: float | None = None) -> None:
+    def assign(self, incident: Case, i: int, t: float, minutes: float | None = None) -> None:
         """Send officer ``i`` to ``incident`` at time ``t``.
 
         Args:
@@ -356,7 +355,7 @@ class Dispatcher:
         log = desk.log
         log.set("t_dispatch", row, t)
         incident.t_eta = t + travel  # logged as t_arrive only when the officer gets there
-        log.set("officer_id", row, desk.officers.agents[i].unique_id)
+        log.set("officer_id", row, self.officer_ids[i])
         log.set("officer_tier", row, desk.officers.tier[i])
         desk.at_minute(incident.arrive, incident.t_eta)
 
@@ -379,7 +378,7 @@ class Dispatcher:
         else:
             f.wait(i, t)
 
-    def next_for(self, i: int) -> Incident | None:
+    def next_for(self, i: int) -> Case | None:
         """Pop the first queued incident officer ``i`` may take (priority, then FIFO).
 
         Under area binding the calls of the officer's own area come first, then those of
@@ -390,7 +389,7 @@ class Dispatcher:
             return self._first_queued(i, lambda incident: True)
         own = int(rules.cell_area[self.desk.officers.post_cell[i]])
 
-        def backup(incident: Incident) -> bool:
+        def backup(incident: Case) -> bool:
             area = int(rules.cell_area[incident.cell_index])
             rank = int(rules.rank[area, own]) if area >= 0 else 0
             return area != own and rank <= self.stage.get(incident.row, 0)
@@ -402,7 +401,7 @@ class Dispatcher:
             self.stage.pop(found.row, None)
         return found
 
-    def _first_queued(self, i: int, wanted: Callable[[Incident], bool]) -> Incident | None:
+    def _first_queued(self, i: int, wanted: Callable[[Case], bool]) -> Case | None:
         """Pop the first queued incident that is ``wanted`` and officer ``i`` may take."""
         desk = self.desk
         for klass, queue in enumerate(self.queues):
@@ -429,11 +428,10 @@ class Dispatcher:
                 self.stage.pop(incident.row, None)
                 self.assign(incident, found[0], t, minutes=found[1])
 
-    def drop(self, incident: Incident) -> None:
+    def drop(self, incident: Case) -> None:
         """Lose a call because the queue is full (counted, never silently)."""
         self.desk.log.set("lost", incident.row, True)
         del self.open[incident.row]
-        incident.remove()
         self.lost += 1
 
     def queued(self) -> int:

@@ -78,6 +78,7 @@ class PoliceModel(Postings, Model):
         super().__init__(scenario=MesaScenario(scenario, rng=mesa_seed))
         self._until = 0.0
         self.agenda = Agenda(self, lambda: self._until)
+        self._incident_views: dict[int, Incident] = {}
         self.config: Scenario = scenario
         self.horizon_days = scenario.run.days
         self.priority_cfg = scenario.incidents.by_index()
@@ -154,7 +155,6 @@ class PoliceModel(Postings, Model):
         return Desk(
             log=self.log, officers=self.force, travel=self.travel, clock=lambda: self.now,
             at_minute=self.at_minute,
-            open_incident=lambda cell, row, k: Incident(self, self.cells[cell], row, k, cell),
             eligible=lambda row, cand: strategy.eligible(self, row, cand),
             on_scene_minutes=self.process.on_scene_minutes, close=self.outcomes.close_incident,
             hops=np.array([strategy.chain_hops(k) for k in range(len(self.priority_cfg))],
@@ -204,6 +204,24 @@ class PoliceModel(Postings, Model):
         """
         self._until = until
         super()._advance_time(until)
+        self.sync_views()
+
+    def sync_views(self) -> None:
+        """Bring the Mesa views up to date with the arrays and the dispatcher's cases.
+
+        Officers' agents move to their current cells; every open incident gets an
+        :class:`~agents.incident.Incident` agent on its cell (in the order the incidents
+        opened) and the agents of closed ones are removed. Called wherever the model can be
+        observed: at the end of ``step``, ``run_until`` and ``run_for``, and before the daily
+        data collection and the strategy's daily decisions.
+        """
+        self.force.sync_agents()
+        views, open_ = self._incident_views, self.dispatcher.open
+        for row in [r for r in views if r not in open_]:
+            views.pop(row).remove()
+        for row, case in open_.items():
+            if row not in views:
+                views[row] = Incident(self, self.cells[case.cell_index], case)
 
     def step(self) -> None:
         """One hour: a new day's bookkeeping if a day has passed, then the roster."""
@@ -217,6 +235,7 @@ class PoliceModel(Postings, Model):
         self.residents.daily()
         self.outcomes.refresh_cooperation()
         self.recorder.close_day(day - 1)
+        self.sync_views()
         self.datacollector.collect(self)
         self.running = day < self.horizon_days
         self.demand.spill(day, self.dispatcher.first_live(self.log.n),

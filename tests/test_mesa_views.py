@@ -153,3 +153,35 @@ def test_mesa_generators_are_seeded_from_the_mesa_scenario():
     assert m1.rng.random() == m2.rng.random()
     m3 = make_model(tiny_scenario(), seed=12)
     assert m3.scenario.rng != m1.scenario.rng
+
+
+# -- incidents and officers on the Mesa grid ------------------------------------------------
+def _check_views(m: PoliceModel) -> None:
+    """Incident agents are exactly the open cases, on their cells; officers on theirs."""
+    agents = list(m.agents_by_type.get(Incident, []))
+    assert sorted(a.row for a in agents) == sorted(m.dispatcher.open)
+    for a in agents:
+        assert a.case is m.dispatcher.open[a.row]
+        assert a.cell is m.cells[a.cell_index]
+        assert a in a.cell.agents
+        assert a.waiting == (a.officer is None)
+    for o in m.officers:
+        assert o.cell is m.cells[int(m.force.pos[o.index])]
+
+
+def test_mesa_views_match_the_state_whenever_the_model_can_be_observed():
+    sc = tiny_scenario().with_overrides({"police.officers": 4, "incidents.rate_per_1000_day":
+                                         40.0})
+    m = make_model(sc)
+    seen_open = 0
+    for stop in (0.5, 1.0, 3.25, 7.0, 7.5, 30.0, 48.0):
+        m.run_until(stop)
+        _check_views(m)
+        seen_open += len(m.dispatcher.open)
+    for _ in range(5):
+        m.step()
+        _check_views(m)
+        seen_open += len(m.dispatcher.open)
+    assert seen_open > 0  # the check saw open incidents (a busy force), not only empty sets
+    closed = [a for a in m.agents if isinstance(a, Incident) and a.row not in m.dispatcher.open]
+    assert closed == []
