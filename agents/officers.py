@@ -421,7 +421,10 @@ class Officers:
         An officer driving back to post is at the scene until the drive ends and at the post
         from then on, even before the next roster tick records them as idle.
         """
-        back = (self.state[idx] == _RETURNING) & (self.return_until[idx] <= now + 1e-9)
+        returning = self.state[idx] == _RETURNING
+        if not returning.any():
+            return self.pos[idx]
+        back = returning & (self.return_until[idx] <= now + 1e-9)
         return np.where(back, self.post_cell[idx], self.pos[idx])
 
     def position(self, i: int, now: float) -> int:

@@ -331,11 +331,11 @@ class Dispatcher:
         if not self.cfg.travel:
             return 0.0
         field, f = self.desk.travel, self.desk.officers
-        if field.walk is None and field.car_min_per_m is None and field.hour_factors is None:
+        if (not field.directed and field.walk is None and field.car_min_per_m is None
+                and field.hour_factors is None):
             # The grid (officer_minutes' plain case) for one officer, without the arrays.
-            pos = f.position(i, self.desk.clock())
-            dist = field.to_target(cell, np.array([pos]))[0]
-            return float(f.turnout[i] + dist * f.min_per_m[i])
+            dist = field.between(cell, f.position(i, self.desk.clock()))
+            return float(f.turnout[i]) + dist * float(f.min_per_m[i])
         return float(self.travel_times(np.array([i]), cell)[0])
 
     def assign(self, incident: Case, i: int, t: float, minutes: float | None = None) -> None:

@@ -167,6 +167,12 @@ class ManhattanField(DistanceField):
         tx, ty = np.divmod(targets, self.height)
         return (np.abs(tx - sx) + np.abs(ty - sy)) * self.cell
 
+    def between(self, a: int, b: int) -> float:
+        """Distance from cell ``a`` to cell ``b`` (plain integers: no arrays for one pair)."""
+        ax, ay = divmod(int(a), self.height)
+        bx, by = divmod(int(b), self.height)
+        return (abs(bx - ax) + abs(by - ay)) * self.cell
+
     def check_connected(self, sources: list[int], cells: np.ndarray | None = None) -> None:
         """A full grid is always connected."""
 
