@@ -187,6 +187,9 @@ class Officers:
         self.allocations: list[dict[str, object]] = []
         self.agents: list[Officer] = []
         self._cells: list[Cell] = []
+        cfg = self.cfg
+        self._admin_shares = np.array([cfg.admin_share_hq, cfg.admin_share_station,
+                                       cfg.admin_share_community])
         self._agent_pos = self.pos.copy()  # where the Mesa agents stand (sync_agents)
 
     # -- recruitment ------------------------------------------------------------------------
@@ -326,8 +329,7 @@ class Officers:
             The patrolling officers and their cells.
         """
         p = self.cfg
-        admin_share = np.array([p.admin_share_hq, p.admin_share_station,
-                                p.admin_share_community])[self.tier[idx]]
+        admin_share = self._admin_shares[self.tier[idx]]
         admin = (u[:, 0] < admin_share) | self.civilian[idx]
         patrol = ~admin & (u[:, 1] < p.patrol_share)
         states = np.where(admin, int(OfficerState.ADMIN),

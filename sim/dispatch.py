@@ -16,6 +16,7 @@ passed in by the model, never through the model itself.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -231,7 +232,7 @@ class Dispatcher:
         desk.log.set("t_arrive", row, t)
         desk.officers.arrive(i, incident.cell_index, t)
         duration = float(desk.log.get("rec_on_scene", row))  # a replayed call's recorded time
-        if not np.isfinite(duration):
+        if not math.isfinite(duration):
             duration = desk.on_scene_minutes(int(incident.priority),
                                              float(desk.log.get("z_scene", row)))
         # The log gets t_clear only when the incident is cleared: still on scene at the end
@@ -268,7 +269,7 @@ class Dispatcher:
         """
         desk = self.desk
         f = desk.officers
-        cand = np.flatnonzero(f.available_mask())
+        cand = f.available_mask().nonzero()[0]
         if cand.size == 0:
             return None
         ok = desk.eligible(row, cand)
