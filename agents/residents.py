@@ -189,6 +189,8 @@ class Residents:
         """City means at the start (the decomposition's origin)."""
         self.change: dict[str, float] = dict.fromkeys(CHANGE_KEYS, 0.0)
         """City-mean change of satisfaction and trust by channel (``CHANNELS``)."""
+        self._change_keys = {ch: (_change_key("satisfaction", ch), _change_key("trust", ch))
+                             for ch in CHANNELS}
 
     # -- look-ups ---------------------------------------------------------------------------
     def victims(self, cells: np.ndarray, communities: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -290,20 +292,23 @@ class Residents:
         good = score >= 0
         rate = cfg.experience_rate * (1.0 if good else cfg.negativity)
         one = isinstance(idx, int | np.integer)
-        for view, arr, k in (("satisfaction", self.satisfaction, 1.0),
-                             ("trust", self.trust, cfg.trust_rate_ratio)):
+        few = not one and idx.size < _SEQUENTIAL_SUM
+        keys = self._change_keys[channel]
+        for key, arr, k in ((keys[0], self.satisfaction, 1.0),
+                            (keys[1], self.trust, cfg.trust_rate_ratio)):
             share = min(rate * k * abs(score), 1.0) * weight
             if one:
                 old = float(arr[idx])
-                step = share * (1 - old) if good else -share * old
-                arr[idx] = old + step
-                self._account(view, channel, step)
-            elif idx.size < _SEQUENTIAL_SUM:
-                self._account(view, channel, _nudge_each(arr, idx.tolist(), share, good))
+                total = share * (1 - old) if good else -share * old
+                arr[idx] = old + total
+            elif few:
+                total = _nudge_each(arr, idx.tolist(), share, good)
             else:
                 steps = share * (1 - arr[idx]) if good else -share * arr[idx]
                 arr[idx] += steps
-                self._account(view, channel, float(steps.sum()))
+                total = float(steps.sum())
+            if self.n:
+                self.change[key] = self.change.get(key, 0.0) + total / self.n
 
     def daily(self) -> None:
         """One day of presence, contact, decay and drift (all vectorised).

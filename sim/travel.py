@@ -202,6 +202,10 @@ class TravelField(DistanceField):
             return self._all[source]
         return super().from_cell(source)
 
+    def between(self, a: int, b: int) -> float:
+        """Distance from cell ``a`` to cell ``b`` (one read of the field, no arrays)."""
+        return float(self.from_cell(a)[b])
+
     def compute(self, source: int) -> np.ndarray:
         """One Dijkstra search from ``source``."""
         from scipy.sparse.csgraph import dijkstra

@@ -212,7 +212,7 @@ class Sinking(Strategy):
         f = model.force
         local = f.tier[candidates] == _COMMUNITY
         if not local.any():  # no community officer among them: everyone may answer
-            return np.ones(candidates.size, dtype=bool)
+            return ~local
         log = model.log
         own = f.community[candidates] == log.get("community", row)
         near = f.vehicle[candidates] & (f.precinct[candidates] == log.get("precinct", row))
