@@ -71,6 +71,8 @@ class Hazard:
         self.active_near_repeat = cfg.near_repeat and cfg.near_repeat_eta > 0 and not replay
         self.decay = float(np.exp(-1.0 / cfg.near_repeat_days))
         self.excitation = self.stationary_excitation(process)
+        #: The risk surface, the radius and the risk filtered around each cell (reused).
+        self._local_risk: tuple[np.ndarray, float, np.ndarray] | None = None
 
     def stationary_excitation(self, process: IncidentProcess) -> np.ndarray:
         """Near-repeat excitation at its long-run level.
@@ -122,7 +124,12 @@ class Hazard:
         lay = self.layout
         shape = (lay.width, lay.height)
         risk = lay.risk.reshape(shape)
-        local = gaussian_filter(risk, radius, mode="constant")
+        cached = self._local_risk
+        if cached is None or cached[0] is not lay.risk or cached[1] != radius:
+            # The risk around each cell is the same every day: filtered once.
+            cached = self._local_risk = (lay.risk, radius,
+                                         gaussian_filter(risk, radius, mode="constant"))
+        local = cached[2]
         spread = gaussian_filter(counts.reshape(shape) / np.maximum(local, 1e-300), radius,
                                  mode="constant") * risk
         total = spread.sum()
