@@ -460,3 +460,28 @@ def test_roster_sends_off_shift_officers_home_and_keeps_busy_ones_working():
     assert not f.on_duty[0] and f.on_duty[1]
     assert f.state[0] == OfficerState.ON_SCENE  # the job is finished, not dropped
     assert f.state[1] in (OfficerState.IDLE, OfficerState.PATROL)
+
+
+@pytest.mark.parametrize("city", [
+    {"city.width": 60, "city.height": 60, "city.arterial_spacing": 0,
+     "city.blocked_street_share": 0.0},  # a large full grid: Manhattan distances
+    {"city.blocked_street_share": 0.2},  # closures: a street graph on the grid
+])
+def test_one_officers_minutes_equal_the_vectorised_search(city):
+    """The scalar path (assign, drive back) gives bit-for-bit the minutes of the search."""
+    m = quiet_model(n_officers=12, **{k.replace(".", "__"): v for k, v in city.items()})
+    f, d = m.force, m.dispatcher
+    rng = np.random.default_rng(5)
+    f.pos[:] = rng.integers(0, m.layout.n_cells, f.n)
+    f.min_per_m[:] = rng.choice([60 / 40_000, 60 / 5_000], f.n)
+    f.state[:3] = int(OfficerState.RETURNING)  # some are on their way back to post
+    f.return_until[:3] = [-1.0, 1e9, m.now]
+    everyone = np.arange(f.n)
+    assert type(m.travel).__name__ == ("ManhattanField" if "city.width" in city else
+                                       "TravelField")
+    for cell in rng.integers(0, m.layout.n_cells, 25).tolist():
+        times = d.travel_times(everyone, cell)
+        assert [d.travel_one(i, cell) for i in everyone.tolist()] == times.tolist()
+        row = add_incident(m, cell, Priority.ROUTINE)
+        found = d.nearest(row, cell)
+        assert found == (int(np.argmin(times)), float(times.min()))
