@@ -297,19 +297,28 @@ class Officers:
         Officers whose drive back has ended are at their post; free officers whose shift has
         ended go off duty at their post.
         """
-        self.finish_returns(t, hour)
-        self.on_duty[:] = self.on_duty_at(hour)
+        on = self.on_duty_at(hour)
+        self.finish_returns(t, hour, on)
+        self.on_duty[:] = on
         free = ~COMMITTED[self.state]
         off = np.flatnonzero(free & ~self.on_duty)
         self.set_states(off, int(OfficerState.OFF_DUTY), t)
         self.place(off, self.post_cell[off])
         return np.flatnonzero(free & self.on_duty)
 
-    def finish_returns(self, t: float, hour: int) -> None:
-        """Officers whose drive back to post has ended are at their post and idle."""
+    def finish_returns(self, t: float, hour: int, on_duty: np.ndarray | None = None) -> None:
+        """Officers whose drive back to post has ended are at their post and idle.
+
+        Args:
+            t: The minute.
+            hour: The hour (whose shift decides idle or off duty).
+            on_duty: ``on_duty_at(hour)`` if already computed.
+        """
         done = np.flatnonzero((self.state == _RETURNING) & (self.return_until <= t))
+        if done.size == 0:
+            return
         # Back at post: idle if the shift goes on, off duty if it ended during the drive.
-        still_on = self.on_duty_at(hour)[done]
+        still_on = (self.on_duty_at(hour) if on_duty is None else on_duty)[done]
         states = np.where(still_on, int(OfficerState.IDLE), int(OfficerState.OFF_DUTY))
         self.set_states(done, states, self.return_until[done])
         self.place(done, self.post_cell[done])

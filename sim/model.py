@@ -256,10 +256,13 @@ class PoliceModel(Postings, Model):
         free = f.change_shift(hour, t)
         u = self.duty_rng.random((free.size, 3))
         patrolling, cells = f.take_duties(free, t, u, self.patrol.draw)
-        self.residents.see_patrol(cells, f.on_foot(patrolling))
-        local = f.local_officers(patrolling)
-        self.residents.meet(f.community[local])
-        self.dispatcher.serve_queue(t)
+        if patrolling.size:
+            self.residents.see_patrol(cells, f.on_foot(patrolling))
+            local = f.local_officers(patrolling)
+            if local.size:
+                self.residents.meet(f.community[local])
+        if self.dispatcher.queued():
+            self.dispatcher.serve_queue(t)
 
     def run_days(self, days: int, progress: Any | None = None) -> None:
         """Advance the model by whole days, updating an optional progress bar per day."""
