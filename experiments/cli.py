@@ -2,6 +2,12 @@
 
 Every user error (bad scenario, bad override, existing output folder) ends with one line on
 stderr naming the field and the problem, exit status 2, and nothing half-written.
+
+Start-up is kept short (``--help`` and argument errors well under a second): this module
+imports only typer and numpy-free parts of ``sim`` at the top; each command imports what it
+needs inside its body, after the checks of its arguments that need nothing heavy (see
+:func:`sim.scenario_input.precheck` and :func:`_spec_file`). Help is plain click text: rich's
+formatter alone costs about as much as the rest of the start-up.
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ from typing import Annotated
 
 import typer
 
+from sim.params import ScenarioError
 from sim.rng import DEFAULT_SEED
-from sim.scenario import ScenarioError, load_scenario, parse_override
+from sim.scenario_input import parse_override, precheck
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Grassroots: simulate police force sinking (警力下沉) and compare strategies.",
 )
 
@@ -40,10 +48,18 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _load(scenario: str, overrides: list[str] | None, **run_overrides: object):
-    """Load a scenario with overrides; turn errors into one line and exit 2."""
+    """Load a scenario with overrides; turn errors into one line and exit 2.
+
+    The checks that need no model (file, TOML, override syntax, ``run.*`` values) run before
+    :mod:`sim.scenario` and its sections are imported.
+    """
     extra = [f"run.{k}={v}" for k, v in run_overrides.items() if v is not None]
+    every = list(overrides or []) + extra
     try:
-        return load_scenario(scenario, list(overrides or []) + extra)
+        precheck(scenario, every)
+        from sim.scenario import load_scenario
+
+        return load_scenario(scenario, every)
     except ScenarioError as exc:
         fail(str(exc))
     raise AssertionError  # unreachable
@@ -62,12 +78,12 @@ def run(
         min=0)] = None,
 ) -> None:
     """Run one scenario, print a summary and write the tables to OUT."""
-    from sim.api import run as run_model
-    from sim.api import write_outputs
-
     sc = _load(scenario, set_, days=days, seed=seed)
     if out is not None:
         _check_out(out, "run", force)
+    from sim.api import run as run_model
+    from sim.api import write_outputs
+
     try:
         result = run_model(sc, seed=_sweep_seed(sc.run.seed, spawn_key),
                            progress=sys.stderr.isatty())
@@ -195,17 +211,22 @@ def sweep(
     Exit status: 0 when every run succeeded, 1 when any run failed (each is listed with the
     command that replays it), 2 for an invalid spec or output folder.
     """
-    from experiments.spec import SpecError, load_spec
-    from experiments.store import StoreError
-    from experiments.sweep import run_sweep
-
     try:
         overrides = dict(parse_override(o) for o in set_ or [])
+    except ScenarioError as exc:
+        fail(str(exc))
+    _spec_file(spec)
+    from experiments.spec import SpecError, load_spec
+    from experiments.store import StoreError
+
+    try:
         sp = load_spec(spec, quick=quick, **({"set": overrides} if overrides else {}))
     except (SpecError, ScenarioError) as exc:
         fail(str(exc))
     out = out or Path("results") / sp.name
     _check_location(out)
+    from experiments.sweep import run_sweep
+
     typer.echo(f"sweep {sp.name}: {sp.n_points} points x {sp.replications} replications = "
                f"{sp.n_runs} runs of {sp.days} days -> {out}", err=True)
     try:
@@ -216,6 +237,28 @@ def sweep(
     except KeyboardInterrupt:
         fail(f"interrupted: finished runs are kept in {out}; rerun with --resume", 130)
     _sweep_summary(result, out)
+
+
+def _spec_file(spec: Path, long_names: bool = False) -> None:
+    """Refuse a spec file that is missing or not TOML, before the experiment layer is imported.
+
+    The messages are those of the spec loaders (``experiments.spec.load_spec``; with
+    ``long_names``, ``experiments.optimize_spec.load_optimize_spec``), which check again.
+    """
+    from sim.params import shorten
+    from sim.scenario_input import parse_toml_file
+
+    try:
+        is_file = spec.is_file()
+    except (OSError, ValueError, TypeError):
+        is_file = None
+    if not is_file:
+        name = str(spec)[:200] if long_names else shorten(spec)
+        fail(f"{name}: {'not a usable file name' if is_file is None else 'no such spec file'}")
+    try:
+        parse_toml_file(spec, ScenarioError)
+    except ScenarioError as exc:
+        fail(str(exc))
 
 
 def _check_location(out: Path) -> None:
@@ -272,8 +315,7 @@ def optimize(
     front is re-checked on fresh seeds against the built-in strategies. Writes front.parquet,
     plans/*.toml (scenario files), check.parquet, paired.csv, report.md and figures/ to OUT.
     """
-    from experiments.optimize import OptimizeError, OptimizeStore, search
-    from experiments.optimize_report import finish
+    _spec_file(spec, long_names=True)
     from experiments.optimize_spec import load_optimize_spec
     from experiments.spec_model import SpecError
 
@@ -282,6 +324,9 @@ def optimize(
     except (SpecError, ScenarioError) as exc:
         fail(str(exc))
     out = out or Path("results") / sp.name
+    from experiments.optimize import OptimizeError, OptimizeStore, search
+    from experiments.optimize_report import finish
+
     try:
         store = OptimizeStore.open(out, sp, resume=resume, force=force)
     except OptimizeError as exc:
@@ -323,12 +368,12 @@ def report(
     quiet: Annotated[bool, typer.Option(help="Write the report without printing it.")] = False,
 ) -> None:
     """Print and write a sweep's report: CIs, paired differences, sensitivity, figures."""
+    if not (store / "manifest.json").is_file():
+        fail(f"{store}: not a sweep store (no manifest.json; see `grassroots sweep --out`)")
     from experiments.report import make_report
     from experiments.spec import SpecError
     from experiments.store import StoreError
 
-    if not (store / "manifest.json").is_file():
-        fail(f"{store}: not a sweep store (no manifest.json; see `grassroots sweep --out`)")
     try:
         rep = make_report(store, out, baseline=baseline, baseline_factor=factor,
                           indicators=indicator)
@@ -364,9 +409,8 @@ def audit(
     audit.md, audit.csv and a tornado figure per comparison and indicator to OUT. Exit status:
     0 when every run succeeded, 1 when any failed, 2 for an invalid spec or output folder.
     """
+    _spec_file(spec)
     from experiments.audit import describe_plan, load_audit
-    from experiments.audit_output import summary_lines, write_audit
-    from experiments.audit_run import run_audit
     from experiments.spec import SpecError
 
     try:
@@ -375,6 +419,9 @@ def audit(
         fail(str(exc))
     out = out or Path("results") / f"{plan.spec.name}-audit"
     _check_out(out, "audit", force)
+    from experiments.audit_output import summary_lines, write_audit
+    from experiments.audit_run import run_audit
+
     typer.echo(f"audit {plan.spec.name}: {describe_plan(plan)} -> {out}", err=True)
     try:
         result = run_audit(plan, workers=workers, dask=dask)
@@ -422,7 +469,6 @@ def validate(
     seed: Annotated[int, typer.Option(help="Root seed of the validation runs.")] = DEFAULT_SEED,
 ) -> None:
     """Check the model against queueing theory and geometry; exit 1 on any FAIL."""
-    from experiments.validate import format_table, run_validation, write_json
     from sim.outputs import OutputError, check_file
 
     if json_out is not None:
@@ -430,6 +476,8 @@ def validate(
             check_file(json_out, "validation", "--json")
         except OutputError as exc:
             fail(str(exc))
+    from experiments.validate import format_table, run_validation, write_json
+
     report = run_validation(quick=quick, seed=seed,
                             echo=lambda msg: typer.echo(f"running: {msg}", err=True))
     typer.echo(format_table(report))
@@ -467,14 +515,14 @@ def calibrate(
     test calls with what was recorded (see docs/CALIBRATE.md). With --compare, the scenario as
     it is is compared with the recorded calls instead (in replay mode only response times).
     """
+    sc = _load(scenario, set_, days=days)  # --days is checked as run.days
+    if out is not None:
+        _check_out(out, "calibration", force)
     from experiments.calibrate import calibrate as run_calibration
     from experiments.calibrate import write_report
     from experiments.calibrate_fit import fit_and_predict
     from experiments.calibrate_fit_report import summary, write_fit
 
-    sc = _load(scenario, set_, days=days)  # --days is checked as run.days
-    if out is not None:
-        _check_out(out, "calibration", force)
     try:
         if not compare:
             fit = fit_and_predict(sc, train, test, seeds=seeds, days=days)

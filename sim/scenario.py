@@ -14,8 +14,6 @@ declaration. Problems raise :class:`ScenarioError` whose message names the field
 from __future__ import annotations
 
 import dataclasses
-import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,21 +35,30 @@ from sim.params import (
     info_of,
     is_section,
     iter_params,
-    param,
     section,
     sections_type,
     shorten,
 )
-from sim.rng import DEFAULT_SEED
+from sim.run_config import RunConfig
+from sim.scenario_input import (
+    MAX_FILE_BYTES,
+    MAX_OVERRIDE,
+    parse_override,
+    parse_toml_file,
+    read_toml,
+    resolve_source,
+)
+from sim.scenario_input import check_value as _check_value
 from sim.strategies.base import StrategyConfig
 from sim.strategies.registry import default_strategy_config
 from sim.street_config import StreetsConfig
 
 __all__ = [
-    "MOVED", "PRIORITIES", "CityConfig", "DataConfig", "DispatchConfig", "HazardConfig",
-    "IncidentClass", "IncidentConfig", "OutcomesConfig", "PoliceConfig", "ResidentsConfig",
-    "RunConfig", "Scenario", "ScenarioError", "StrategyConfig", "from_dict", "load_scenario",
-    "parse_override", "resolve_source",
+    "MAX_FILE_BYTES", "MAX_OVERRIDE", "MOVED", "PRIORITIES", "CityConfig", "DataConfig",
+    "DispatchConfig", "HazardConfig", "IncidentClass", "IncidentConfig", "OutcomesConfig",
+    "PoliceConfig", "ResidentsConfig", "RunConfig", "Scenario", "ScenarioError",
+    "StrategyConfig", "from_dict", "load_scenario", "parse_override", "parse_toml_file",
+    "read_toml", "resolve_source",
 ]
 
 PRIORITIES = DEFAULT_ORDER
@@ -71,26 +78,6 @@ MOVED = {
     **{f"incidents.{k}": f"incidents.classes.{k}" for k in DEFAULT_ORDER},
 }
 """Keys that moved to another part, old -> new (a scenario using an old key is told where)."""
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """How long to simulate and with which seed."""
-
-    name: str = param("default", "-", "Label written into every output.")
-    description: str = param("", "-", "Free text shown by `grassroots scenarios`.")
-    days: int = param(
-        365, "d", "A year: long enough for trust and familiarity to settle (drift 1/365 a day).",
-        lo=1, hi=36_500,
-    )
-    seed: int = param(
-        DEFAULT_SEED, "-", "Root of the SeedSequence from which all streams are spawned.",
-        lo=0, hi=2**63 - 1,
-    )
-    log_rows: int = param(
-        500_000, "incidents", "Incidents kept in memory before old, closed ones stream to "
-        "disk (about 150 bytes each); 0 = keep all.", lo=0, hi=100_000_000,
-    )
 
 
 @dataclass(frozen=True)
@@ -174,42 +161,6 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     if parts[-1] not in node:
         raise ScenarioError(f"{shorten(key)}: unknown key")
     node[parts[-1]] = value
-
-
-def _check_value(name: str, value: Any, default: Any, info: Any) -> Any:
-    """Validate one leaf value against its declared type and bounds; return it coerced."""
-    if isinstance(default, tuple):
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ScenarioError(f"{name}: expected a list of text, got {echo(value)}")
-        return tuple(value)
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ScenarioError(f"{name}: expected true or false, got {echo(value)}")
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise ScenarioError(f"{name}: expected an integer, got {echo(value)}")
-    elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScenarioError(f"{name}: expected a number, got {echo(value)}")
-        value = float(value)
-        if not math.isfinite(value):
-            raise ScenarioError(f"{name}: must be a finite number, got {echo(value)}")
-    elif isinstance(default, str):
-        if not isinstance(value, str):
-            raise ScenarioError(f"{name}: expected text, got {echo(value)}")
-        if info.choices and value not in info.choices:
-            raise ScenarioError(f"{name}: must be one of {', '.join(info.choices)}, "
-                                f"got {echo(value)}")
-        return value
-    if info.lo is not None and value < info.lo:
-        raise ScenarioError(f"{name}: must be >= {info.lo:g}, got {echo(value)}")
-    if info.hi is not None and value > info.hi:
-        raise ScenarioError(f"{name}: must be <= {info.hi:g}, got {echo(value)}")
-    return value
 
 
 def _build(cls: type, data: Any, prefix: str, given: Any = None) -> Any:
@@ -347,43 +298,6 @@ def from_dict(data: dict[str, Any]) -> Scenario:
     return scenario
 
 
-MAX_OVERRIDE = 10_000
-MAX_FILE_BYTES = 10_000_000
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Parse one ``section.key=value`` override; the value is read as a TOML value.
-
-    Text that is not a valid TOML value (``strategy.name=community``) is taken as a string.
-
-    Args:
-        text: The override as typed on the command line.
-
-    Returns:
-        ``(dotted_key, value)``.
-    """
-    if "=" not in text:
-        raise ScenarioError(f"--set {echo(text)}: an override must look like "
-                            f"section.key=value")
-    key, raw = text.split("=", 1)
-    key = key.strip()
-    if not key or "." not in key or not key.isprintable() or " " in key or \
-            not all(key.split(".")):
-        raise ScenarioError(f"--set {echo(text)}: an override key must look like section.key")
-    if len(text) > MAX_OVERRIDE:
-        raise ScenarioError(f"--set {shorten(key)}: the value is longer than "
-                            f"{MAX_OVERRIDE:,} characters")
-    try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    except ValueError as exc:  # e.g. an integer beyond Python's digit limit
-        raise ScenarioError(f"--set {shorten(key)}: unusable value ({shorten(exc)})") from None
-    except RecursionError:
-        raise ScenarioError(f"--set {shorten(key)}: value nested too deeply") from None
-    return key, value
-
-
 def load_scenario(
     source: str | Path | None = None, overrides: list[str] | dict[str, Any] | None = None
 ) -> Scenario:
@@ -429,66 +343,3 @@ def _resolve_data_paths(data: dict[str, Any], folder: Path) -> None:
             value = section_.get(key)
             if isinstance(value, str) and value and not Path(value).is_absolute():
                 section_[key] = str((folder / value).resolve())
-
-
-def resolve_source(source: str | Path) -> Path:
-    """Turn a preset name or a path into an existing file path.
-
-    Args:
-        source: A preset name (``community``) or a path to a ``.toml`` file.
-
-    Returns:
-        The path of the file.
-    """
-    from scenarios import preset_path  # the presets folder is data; no import cycle
-
-    text = str(source)
-    try:
-        path = Path(source)
-        if path.is_file():
-            return path
-        preset = preset_path(text)
-        exists = path.exists()
-    except (OSError, ValueError) as exc:  # too long, a NUL byte, a loop of links
-        why = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else \
-            "not a usable file name"
-        raise ScenarioError(f"{shorten(text)}: {why}") from None
-    if preset is not None:
-        return preset
-    if exists:
-        raise ScenarioError(f"{shorten(text)}: not a file")
-    raise ScenarioError(f"{shorten(text)}: no such file or preset (see `grassroots scenarios`)")
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file as data, turning every failure into a one-line ScenarioError."""
-    return parse_toml_file(path, ScenarioError)
-
-
-def parse_toml_file(path: Path, error: type[ValueError]) -> dict[str, Any]:
-    """Parse a TOML file as data; every failure becomes one line of ``error``.
-
-    Args:
-        path: The file.
-        error: The exception type to raise (its message names the file).
-
-    Returns:
-        The parsed tables.
-    """
-    name = shorten(path)
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise error(f"{name}: larger than {MAX_FILE_BYTES // 1_000_000} MB; not a "
-                        f"scenario or spec file")
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{name}: not valid TOML ({shorten(exc, 120)})") from None
-    except UnicodeDecodeError:
-        raise error(f"{name}: not a text file") from None
-    except RecursionError:
-        raise error(f"{name}: not valid TOML (nested too deeply)") from None
-    except OSError as exc:
-        raise error(f"{name}: cannot read ({(exc.strerror or 'error').lower()})") from None
-    except ValueError as exc:  # an integer beyond Python's digit limit, say
-        raise error(f"{name}: not valid TOML ({shorten(exc, 120)})") from None
