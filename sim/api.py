@@ -11,28 +11,36 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.incident_table import IncidentTable
 from sim.incidents import incidents_frame
 from sim.metrics import TIERS, community_frame, daily_frame, extra_tables, summary
 from sim.model import PoliceModel
 from sim.outputs import publish
 from sim.scenario import Scenario
+from sim.tally import COLUMNS, IncidentTally
 
 
 @dataclass
 class RunResult:
     """Everything one run produced.
 
+    The incident table is held lazily: ``incident_table`` is the parts a long run streamed to
+    disk plus the rows still in memory at the end (read batch by batch, column by column, or
+    written to Parquet part by part), and ``incidents`` is that table as one pandas
+    DataFrame, assembled on first use and kept (without parts: the in-memory rows themselves,
+    at no cost).
+
     Attributes:
         scenario: The fully resolved scenario (with the seed and days actually used).
         summary: Headline indicators.
-        incidents: One row per incident.
+        incident_table: One row per incident, read lazily (:class:`IncidentTable`).
         daily: One row per day.
         communities: One row per community.
         extra: Further tables (e.g. ``residents``, ``allocations``) by name.
@@ -40,13 +48,22 @@ class RunResult:
 
     scenario: Scenario
     summary: dict[str, Any]
-    incidents: pd.DataFrame
+    incident_table: IncidentTable
     daily: pd.DataFrame
     communities: pd.DataFrame
     extra: dict[str, pd.DataFrame]
+    _incidents: pd.DataFrame | None = field(default=None, init=False, repr=False,
+                                            compare=False)
+
+    @property
+    def incidents(self) -> pd.DataFrame:
+        """One row per incident as a DataFrame (``incident_table.to_pandas()``, kept)."""
+        if self._incidents is None:
+            self._incidents = self.incident_table.to_pandas()
+        return self._incidents
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """All tables by file stem."""
+        """All tables by file stem (the incident table assembled: see :attr:`incidents`)."""
         return {"incidents": self.incidents, "daily": self.daily,
                 "communities": self.communities, **self.extra}
 
@@ -72,28 +89,38 @@ def build_model(scenario: Scenario, seed: int | np.random.SeedSequence | None = 
     return PoliceModel(scenario, seed=seed if isinstance(seed, np.random.SeedSequence) else None)
 
 
-def incidents_table(model: PoliceModel) -> pd.DataFrame:
-    """Every incident of a model so far: those streamed to disk first, then those in memory."""
+def incident_table(model: PoliceModel) -> IncidentTable:
+    """Every incident of a model so far, read lazily.
+
+    The parts streamed to disk, then the rows in memory (copied now: the model may run on).
+    """
     lay = model.layout
     x, y = lay.xy(np.arange(lay.n_cells))
-    incidents = incidents_frame(model.log, x, y, TIERS, classes=model.config.incidents.names)
-    parts = model.log.parts()
-    if parts:  # incidents streamed to disk during a long run come first
-        incidents = pd.concat([*(pd.read_parquet(p) for p in parts), incidents],
-                              ignore_index=True)
-    return incidents
+    tail = incidents_frame(model.log, x, y, TIERS, classes=model.config.incidents.names)
+    return IncidentTable(model.log.parts(), tail, model.log.spill_folder)
+
+
+def incidents_table(model: PoliceModel) -> pd.DataFrame:
+    """Every incident of a model so far as one DataFrame (assembled: see :func:`incident_table`)."""
+    return incident_table(model).to_pandas()
 
 
 def collect(model: PoliceModel) -> RunResult:
-    """Close the books of a model and build its tables."""
+    """Close the books of a model and build its tables.
+
+    The daily, community and summary tables are computed from the incident table one part at
+    a time (:class:`~sim.tally.IncidentTally`), never from the whole table at once.
+    """
     model.finish()
-    incidents = incidents_table(model)
+    table = incident_table(model)
+    tally = IncidentTally.of(table.batches(COLUMNS), model.config.incidents.names,
+                             model.layout.height, model.now)
     days = int(math.ceil(model.day - 1e-9))
-    daily = daily_frame(incidents, model.recorder, days)
-    communities = community_frame(incidents, model)
-    s = summary(model, incidents, communities)
+    daily = daily_frame(tally, model.recorder, days)
+    communities = community_frame(tally, model)
+    s = summary(model, tally, communities)
     extra = extra_tables(model)
-    return RunResult(model.config, s, incidents, daily, communities, extra)
+    return RunResult(model.config, s, table, daily, communities, extra)
 
 
 def run(scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
@@ -145,7 +172,9 @@ def write_outputs(result: RunResult, out: str | Path, force: bool = False) -> Pa
             :func:`sim.outputs.prepare`).
     """
     def fill(folder: Path) -> None:
-        for name, table in result.tables().items():
+        result.incident_table.to_parquet(folder / "incidents.parquet")  # part by part
+        for name, table in {"daily": result.daily, "communities": result.communities,
+                            **result.extra}.items():
             table.to_parquet(folder / f"{name}.parquet", index=False)
         (folder / "summary.json").write_text(json.dumps(_jsonable(result.summary), indent=2,
                                                         sort_keys=False) + "\n")

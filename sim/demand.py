@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.hazard import Hazard
+from sim.incident_table import SpillFolder
 from sim.incidents import IncidentLog, IncidentProcess
 from sim.rng import derived
 from sim.units import MIN_PER_DAY
@@ -176,18 +176,10 @@ class Demand:
         if limit == 0 or log.size <= limit:
             return
         if log.spill_dir is None:
-            log.spill_dir = self._make_spill_dir()
+            log.spill_folder = SpillFolder()  # removed once neither the log nor a table uses it
+            log.spill_dir = log.spill_folder.path
         keep_days = max(look_back, LOOK_BACK_DAYS)
         recent = log.first_id_at((day - keep_days) * MIN_PER_DAY)
         upto = min(recent, live, self.day_start)
         if upto - log.first_id >= limit // 4:
             log.spill(upto, frame)
-
-    def _make_spill_dir(self) -> Path:
-        import shutil
-        import tempfile
-        import weakref
-
-        path = Path(tempfile.mkdtemp(prefix="grassroots-log-"))
-        weakref.finalize(self, shutil.rmtree, path, ignore_errors=True)
-        return path

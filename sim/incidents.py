@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.incident_classes import DEFAULT_ORDER, IncidentConfig
+from sim.incident_table import release_arrow_memory
 from sim.rng import derived
 from sim.units import MIN_PER_DAY
 
@@ -66,6 +67,9 @@ class IncidentLog:
     Attributes:
         n: Number of incidents appended so far (the next id).
         spill_dir: Folder of the Parquet parts (None until the first spill is wanted).
+        spill_folder: The owner of ``spill_dir`` when the program created it
+            (:class:`sim.incident_table.SpillFolder`; it removes the folder once neither the
+            log nor a table of its parts refers to it), else None.
         extra_columns: Optional columns of the public table (:func:`incidents_frame`):
             ``source`` (recorded or background) and the ``rec_*`` durations of a replay.
     """
@@ -76,6 +80,7 @@ class IncidentLog:
         self._base = 0
         self._cap = max(16, capacity)
         self.spill_dir = spill_dir
+        self.spill_folder: Any = None
         self._parts: list[Path] = []
         self._cols: dict[str, np.ndarray] = {
             name: np.full(self._cap, _FILL[name], dtype=_DTYPE[name]) for name in ALL_COLS}
@@ -198,6 +203,7 @@ class IncidentLog:
             return
         path = self.spill_dir / f"incidents-{len(self._parts):05d}.parquet"
         frame(self, k).to_parquet(path, index=False)
+        release_arrow_memory()
         self._parts.append(path)
         keep = self.size - k
         for name, arr in self._cols.items():

@@ -1,10 +1,11 @@
 """Indicators: daily series, per-community tables and the run summary.
 
-Most indicators are computed once, at the end, from the incident log with vectorised group-bys
-(no per-tick collector over all agents). Only what cannot be reconstructed afterwards is
-snapshotted at each day's end by :class:`DailyRecorder`: officers' time per state (for
-utilisation), the queue, and any state a strategy or the residents expose through
-``extra_daily``.
+Most indicators are computed once, at the end, from the incident table with vectorised
+group-bys (no per-tick collector over all agents), through an :class:`~sim.tally.IncidentTally`
+that reads the table batch by batch, so a long run's table is never assembled for them. Only
+what cannot be reconstructed afterwards is snapshotted at each day's end by
+:class:`DailyRecorder`: officers' time per state (for utilisation), the queue, and any state a
+strategy or the residents expose through ``extra_daily``.
 
 Response time is measured from the call (``t_report``) to arrival, and decomposes exactly into
 dispatch delay (command chain), queue wait and travel (including turnout).
@@ -23,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from agents.enums import OfficerState, Tier
+from sim.tally import IncidentTally
 from sim.units import MIN_PER_DAY
 
 if TYPE_CHECKING:
@@ -184,26 +186,47 @@ def gini(values: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> float:
     return spread / (total_weight * total_mass)
 
 
-def daily_frame(incidents: pd.DataFrame, recorder: DailyRecorder, days: int) -> pd.DataFrame:
-    """One row per day: incidents true and reported (by occurrence), responses (by arrival)."""
+def as_tally(incidents: pd.DataFrame | IncidentTally, height: int | None = None,
+             now: float = float("nan")) -> IncidentTally:
+    """The tally of an incident table (itself if it is one already).
+
+    Args:
+        incidents: A whole incident table, or its :class:`~sim.tally.IncidentTally`.
+        height: Grid height (victims by cell); None: not needed.
+        now: Minute of the tables (pending and unanswered calls of the summary).
+
+    Returns:
+        The tally.
+    """
+    if isinstance(incidents, IncidentTally):
+        return incidents
+    classes = list(incidents["priority"].cat.categories)
+    return IncidentTally.of([incidents], classes, height, now)
+
+
+def daily_frame(incidents: pd.DataFrame | IncidentTally, recorder: DailyRecorder,
+                days: int) -> pd.DataFrame:
+    """One row per day: incidents true and reported (by occurrence), responses (by arrival).
+
+    Args:
+        incidents: The incident table, or its tally (:mod:`sim.tally`).
+        recorder: The daily snapshots.
+        days: Days of the table.
+    """
+    tally = as_tally(incidents)
     idx = pd.RangeIndex(days, name="day")
-    occ_day = (incidents["t_occur"] // MIN_PER_DAY).astype("int64")
-    by_occ = incidents[["reported"]].groupby(occ_day)
     out = pd.DataFrame(index=idx)
-    out["incidents_true"] = by_occ.size().reindex(idx, fill_value=0)
-    out["incidents_reported"] = by_occ["reported"].sum().reindex(idx, fill_value=0)
+    out["incidents_true"] = tally.occ_true.first(days)
+    out["incidents_reported"] = tally.occ_reported.first(days)
     out["reporting_rate"] = out["incidents_reported"] / out["incidents_true"].replace(0, np.nan)
-    arrived = _rows(incidents, incidents["t_arrive"].notna(),
-                    ["t_arrive", "response_time", "dispatch_delay", "queue_wait", "travel_time"])
-    by_arr = arrived.groupby((arrived["t_arrive"] // MIN_PER_DAY).astype("int64"))
-    out["responses"] = by_arr.size().reindex(idx, fill_value=0)
+    day = tally.arrived("day")
+    out["responses"] = _grouped(day, day, days, "size").reindex(idx, fill_value=0)
     for col in ("response_time", "dispatch_delay", "queue_wait", "travel_time"):
-        out[f"{col}_mean"] = by_arr[col].mean().reindex(idx)
-    out["response_time_p90"] = by_arr["response_time"].quantile(0.9).reindex(idx)
-    closed = _rows(incidents, incidents["t_clear"].notna(), ["t_clear", "cleared"])
-    by_clr = closed.groupby((closed["t_clear"] // MIN_PER_DAY).astype("int64"))
-    out["closed"] = by_clr.size().reindex(idx, fill_value=0)
-    out["cleared"] = by_clr["cleared"].sum().reindex(idx, fill_value=0)
+        out[f"{col}_mean"] = _grouped(day, tally.arrived(col), days, "mean").reindex(idx)
+    out["response_time_p90"] = _grouped(day, tally.arrived("response_time"), days,
+                                        "p90").reindex(idx)
+    out["closed"] = tally.clear_closed.first(days)
+    out["cleared"] = tally.clear_cleared.first(days)
     out["clearance_rate"] = out["cleared"] / out["closed"].replace(0, np.nan)
     snap = pd.DataFrame(recorder.rows)
     if not snap.empty:
@@ -211,8 +234,15 @@ def daily_frame(incidents: pd.DataFrame, recorder: DailyRecorder, days: int) -> 
     return out.reset_index()
 
 
-def community_frame(incidents: pd.DataFrame, model: PoliceModel) -> pd.DataFrame:
-    """One row per community: population, posted officers, incidents and responses."""
+def community_frame(incidents: pd.DataFrame | IncidentTally,
+                    model: PoliceModel) -> pd.DataFrame:
+    """One row per community: population, posted officers, incidents and responses.
+
+    Args:
+        incidents: The incident table, or its tally (:mod:`sim.tally`).
+        model: The model.
+    """
+    tally = as_tally(incidents)
     lay = model.layout
     n = lay.n_communities
     idx = pd.RangeIndex(n, name="community")
@@ -223,38 +253,41 @@ def community_frame(incidents: pd.DataFrame, model: PoliceModel) -> pd.DataFrame
     out["population"] = pop
     out["cells"] = np.bincount(lay.community, minlength=n)
     out["officers_posted"] = np.bincount(f.community[f.community >= 0], minlength=n)
-    g = incidents[["community", "reported"]].groupby("community")
-    out["incidents_true"] = g.size().reindex(idx, fill_value=0)
-    out["incidents_reported"] = g["reported"].sum().reindex(idx, fill_value=0)
+    out["incidents_true"] = tally.comm_true.first(n)
+    out["incidents_reported"] = tally.comm_reported.first(n)
     out["reporting_rate"] = out["incidents_reported"] / out["incidents_true"].replace(0, np.nan)
     per_k = 1000.0 / np.where(pop > 0, pop, np.nan) / max(model.day, 1e-9) * 365.0
     out["true_per_1000_year"] = out["incidents_true"] * per_k
     out["recorded_per_1000_year"] = out["incidents_reported"] * per_k
-    arr = _rows(incidents, incidents["t_arrive"].notna(),
-                ["community", "response_time", "travel_time"]).groupby("community")
-    out["responses"] = arr.size().reindex(idx, fill_value=0)
-    out["response_time_mean"] = arr["response_time"].mean().reindex(idx)
-    out["response_time_p90"] = arr["response_time"].quantile(0.9).reindex(idx)
-    out["travel_time_mean"] = arr["travel_time"].mean().reindex(idx)
-    closed = _rows(incidents, incidents["t_clear"].notna(),
-                   ["community", "cleared"]).groupby("community")
-    out["clearance_rate"] = closed["cleared"].mean().reindex(idx)
+    comm, rt = tally.arrived("community"), tally.arrived("response_time")
+    out["responses"] = _grouped(comm, rt, n, "size").reindex(idx, fill_value=0)
+    out["response_time_mean"] = _grouped(comm, rt, n, "mean").reindex(idx)
+    out["response_time_p90"] = _grouped(comm, rt, n, "p90").reindex(idx)
+    out["travel_time_mean"] = _grouped(comm, tally.arrived("travel_time"), n,
+                                       "mean").reindex(idx)
+    closed = tally.comm_closed.first(n).astype(np.float64)
+    cleared = tally.comm_cleared.first(n).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["clearance_rate"] = np.where(closed > 0, cleared / closed, np.nan)
     extra = model.residents.community_columns()
     for key, values in extra.items():
         out[key] = values
     return out.reset_index()
 
 
-def summary(model: PoliceModel, incidents: pd.DataFrame,
+def summary(model: PoliceModel, incidents: pd.DataFrame | IncidentTally,
             communities: pd.DataFrame) -> dict[str, Any]:
-    """The headline indicators of one run (times in minutes, shares in 0..1)."""
-    rep = _rows(incidents, incidents["reported"],
-                ["t_ready", "t_dispatch", "t_arrive", "lost", "dispatch_delay"])
-    arrived = _rows(incidents, incidents["t_arrive"].notna(),
-                    ["response_time", "travel_time", "priority", "dispatch_delay", "queue_wait"])
-    dispatched = _rows(incidents, incidents["t_dispatch"].notna(), ["queue_wait"])
-    closed = _rows(incidents, incidents["t_clear"].notna(), ["on_scene", "cleared"])
-    rt = arrived["response_time"]
+    """The headline indicators of one run (times in minutes, shares in 0..1).
+
+    Args:
+        model: The model.
+        incidents: The incident table, or its tally (:mod:`sim.tally`) made at ``model.now``.
+        communities: The community table.
+    """
+    tally = as_tally(incidents, model.layout.height, model.now)
+    c = tally.counts
+    rt = pd.Series(tally.arrived("response_time"))
+    travel = pd.Series(tally.arrived("travel_time"))
     st = model.force.flush(model.now)
     on = st.sum() - st[:, OFF].sum()
     s: dict[str, Any] = {
@@ -263,32 +296,32 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
         "spawn_key": list(model.streams.spawn_key),
         "strategy": model.strategy.name,
         "officers": int(model.force.n),
-        "incidents_true": int(len(incidents)),
-        "incidents_reported": int(len(rep)),
-        "reporting_rate": _ratio(len(rep), len(incidents)),
-        "incidents_attended": int(len(arrived)),
-        "incidents_en_route": int((rep["t_dispatch"].notna() & rep["t_arrive"].isna()).sum()),
-        "incidents_unanswered": int((rep["t_ready"].le(model.now) & rep["t_dispatch"].isna()
-                                     & ~rep["lost"]).sum()),
-        "calls_pending_end": int(rep["t_ready"].gt(model.now).sum()),
-        "incidents_lost": int(rep["lost"].sum()),
+        "incidents_true": int(tally.n),
+        "incidents_reported": int(c["reported"]),
+        "reporting_rate": _ratio(c["reported"], tally.n),
+        "incidents_attended": int(len(rt)),
+        "incidents_en_route": int(c["en_route"]),
+        "incidents_unanswered": int(c["unanswered"]),
+        "calls_pending_end": int(c["pending"]),
+        "incidents_lost": int(c["lost"]),
         "queue_end": int(model.dispatcher.queued()),
         "response_time_mean": _mean(rt),
         "response_time_median": float(rt.median()) if len(rt) else float("nan"),
         "response_time_p90": float(rt.quantile(0.9)) if len(rt) else float("nan"),
-        "dispatch_delay_mean": _mean(rep["dispatch_delay"].dropna()),
-        "queue_wait_mean": _mean(dispatched["queue_wait"]),
-        "travel_time_mean": _mean(arrived["travel_time"]),
-        "on_scene_mean": _mean(closed["on_scene"]),
+        "dispatch_delay_mean": _mean(tally.reported_delay()),
+        "queue_wait_mean": _mean(tally.dispatched_wait()),
+        "travel_time_mean": _mean(travel),
+        "on_scene_mean": _mean(tally.closed_on_scene()),
         # The same attended incidents as response_time_mean, so the three add up to it.
-        "response_chain_mean": _mean(arrived["dispatch_delay"]),
-        "response_queue_mean": _mean(arrived["queue_wait"]),
-        "response_travel_mean": _mean(arrived["travel_time"]),
-        "clearance_rate": _ratio(int(closed["cleared"].sum()), len(closed)),
+        "response_chain_mean": _mean(pd.Series(tally.arrived("dispatch_delay"))),
+        "response_queue_mean": _mean(pd.Series(tally.arrived("queue_wait"))),
+        "response_travel_mean": _mean(travel),
+        "clearance_rate": _ratio(c["cleared"], c["closed"]),
         "utilization_mean": busy_share(st[:, COMMITTED].sum(), on),
     }
-    for name in model.config.incidents.names:
-        s[f"response_time_mean_{name}"] = _mean(rt[arrived["priority"] == name])
+    priority = tally.arrived("priority")
+    for code, name in enumerate(model.config.incidents.names):
+        s[f"response_time_mean_{name}"] = _mean(rt[priority == code])
     cm = communities["response_time_mean"].to_numpy(dtype=float)
     served = cm[np.isfinite(cm)]  # communities with at least one response
     s["response_time_gini"] = gini(served) if served.size else float("nan")
@@ -296,7 +329,7 @@ def summary(model: PoliceModel, incidents: pd.DataFrame,
         else float("nan")
     s.update(model.residents.summary())
     if model.residents.n:
-        s["victimised_share"] = victimised_share(incidents, model.layout)
+        s["victimised_share"] = victimised_share(tally, model.layout)
     s.update(calls_summary(model.calls))
     return s
 
@@ -324,9 +357,27 @@ def calls_summary(calls: Any) -> dict[str, int]:
     return out
 
 
-def _rows(df: pd.DataFrame, mask: pd.Series, columns: list[str]) -> pd.DataFrame:
-    """The rows of ``df`` where ``mask`` holds, only the ``columns`` needed (no full copy)."""
-    return df.loc[mask.to_numpy(), columns]
+BLOCK_ROWS = 50_000
+"""Rows per block of :func:`_grouped` (a grouped quantile needs about 100 bytes a row)."""
+
+
+def _grouped(keys: np.ndarray, values: np.ndarray, n_keys: int, stat: str) -> pd.Series:
+    """``stat`` (``size``, ``mean`` or ``p90``) of ``values`` by integer ``keys`` in 0..n_keys-1.
+
+    The sizes and quantiles, whose scratch memory is the largest, are computed a block of keys
+    at a time: a group's size or quantile depends only on its own values, so it is exactly
+    that of one group-by over all rows. Means are computed in one group-by (pandas' grouped
+    sums are not reproduced bit for bit by blocks).
+    """
+    if stat == "mean":
+        return pd.Series(values).groupby(keys).mean()
+    step = max(1, n_keys * BLOCK_ROWS // max(keys.size, 1))
+    parts = []
+    for lo in range(0, max(n_keys, 1), step):
+        rows = (keys >= lo) & (keys < lo + step)
+        by = pd.Series(values[rows]).groupby(keys[rows])
+        parts.append(by.size() if stat == "size" else by.quantile(0.9))
+    return parts[0] if len(parts) == 1 else pd.concat(parts)
 
 
 def _mean(x: pd.Series) -> float:
@@ -346,22 +397,24 @@ def extra_tables(model: PoliceModel) -> dict[str, pd.DataFrame]:
             "officers": model.force.frame(model.now)}
 
 
-def victimised_share(incidents: pd.DataFrame, layout: CityLayout) -> float:
+def victimised_share(incidents: pd.DataFrame | IncidentTally, layout: CityLayout) -> float:
     """Share of *persons* victimised at least once, from the incidents with a resident victim.
 
     A victim is a person of the incident's cell (of its community when nobody lives in the
     cell), drawn uniformly: a pool of ``P`` persons hit ``m`` times holds
     ``P (1 - (1 - 1/P)^m)`` distinct victims in expectation. Computed from persons, not
     agents, so it does not depend on how many agents stand for them.
+
+    Args:
+        incidents: The incident table, or its tally (:mod:`sim.tally`).
+        layout: The city.
     """
     pop = np.asarray(layout.population, dtype=float)
     total = float(pop.sum())
     if total <= 0:
         return float("nan")
-    hit = incidents.loc[incidents["victim"].to_numpy() >= 0, ["x", "y"]]
-    cells = (hit["x"].to_numpy().astype(np.int64) * layout.height
-             + hit["y"].to_numpy().astype(np.int64))
-    by_cell = np.bincount(cells, minlength=pop.size).astype(float)
+    tally = as_tally(incidents, layout.height)
+    by_cell = tally.victim_cells.first(pop.size).astype(float)
     empty = pop <= 0
     comm_pop = np.bincount(layout.community, weights=pop, minlength=layout.n_communities)
     by_comm = np.bincount(layout.community[empty], weights=by_cell[empty],
