@@ -44,6 +44,7 @@ from experiments.spec import SpecError, SweepSpec, load_spec
 from experiments.store import Store, run_id
 from sim import api as sim_api
 from sim import indicators as registry
+from sim.incident_table import IncidentTable
 from sim.scenario import Scenario
 
 RT_EDGES = np.geomspace(0.1, 1e5, 61)
@@ -241,7 +242,7 @@ def run_tables(task: RunTask, result: sim_api.RunResult) -> dict[str, pd.DataFra
         indicators = {k: indicators.get(k, math.nan) for k in task.outputs}
     runs = pd.DataFrame([{**_run_head(task, "ok", None), "traceback": None, **indicators}])
     tables = {"runs": runs, "communities": _with_keys(task, result.communities),
-              "rt_hist": _with_keys(task, rt_histogram(result.incidents))}
+              "rt_hist": _with_keys(task, rt_histogram(result.incident_table))}
     if task.daily is not False:
         daily = result.daily
         if task.daily is not True:
@@ -264,28 +265,33 @@ def _with_keys(task: RunTask, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([keys, frame.reset_index(drop=True)], axis=1)
 
 
-def rt_histogram(incidents: pd.DataFrame) -> pd.DataFrame:
+def rt_histogram(incidents: pd.DataFrame | IncidentTable) -> pd.DataFrame:
     """Counts of response times (minutes) in log-spaced bins, overall and per priority.
 
     Args:
-        incidents: A run's incident table.
+        incidents: A run's incident table (an :class:`~sim.incident_table.IncidentTable` is
+            read part by part, three columns at a time, never assembled).
 
     Returns:
         Rows ``priority, priority_order, bin, lo, hi, count`` (values outside the bins are
         counted in the first or last bin).
     """
-    arrived = incidents[incidents["t_arrive"].notna()]
-    rt = arrived["response_time"].to_numpy(dtype=float)
-    prio = arrived["priority"].astype(str).to_numpy()
-    clipped = np.clip(rt, RT_EDGES[0], RT_EDGES[-1])
     n_bins = len(RT_EDGES) - 1
-    frames = []
-    for order, group in enumerate(RT_GROUPS):
-        values = clipped if group == "all" else clipped[prio == group]
-        counts, _ = np.histogram(values, bins=RT_EDGES)
-        frames.append(pd.DataFrame({
-            "priority": group, "priority_order": order, "bin": np.arange(n_bins),
-            "lo": RT_EDGES[:-1], "hi": RT_EDGES[1:], "count": counts.astype(np.int64)}))
+    counts = np.zeros((len(RT_GROUPS), n_bins), dtype=np.int64)
+    batches = incidents.batches(["t_arrive", "response_time", "priority"]) \
+        if isinstance(incidents, IncidentTable) else [incidents]
+    for batch in batches:
+        arrived = batch[batch["t_arrive"].notna()]
+        rt = arrived["response_time"].to_numpy(dtype=float)
+        prio = arrived["priority"].astype(str).to_numpy()
+        clipped = np.clip(rt, RT_EDGES[0], RT_EDGES[-1])
+        for order, group in enumerate(RT_GROUPS):
+            values = clipped if group == "all" else clipped[prio == group]
+            counts[order] += np.histogram(values, bins=RT_EDGES)[0]
+    frames = [pd.DataFrame({
+        "priority": group, "priority_order": order, "bin": np.arange(n_bins),
+        "lo": RT_EDGES[:-1], "hi": RT_EDGES[1:], "count": counts[order]})
+        for order, group in enumerate(RT_GROUPS)]
     return pd.concat(frames, ignore_index=True)
 
 
