@@ -17,6 +17,13 @@ import numpy as np
 from sim.osm import FIELD
 from sim.travel import CACHE_BYTES, Budget, DistanceField
 
+WHOLE_BYTES = 64 * 2**20
+"""Networks whose used nodes' all-pairs table fits in this many bytes search whole."""
+FORWARD_AFTER = 200
+"""Queries a source cell appears in before it gets a forward field (:meth:`estimate_to`)."""
+FORWARD_MAX = 64
+"""Most source cells with a forward field (each one float per used node)."""
+
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
@@ -75,6 +82,14 @@ class NetworkField(DistanceField):
         self._bytes = 0
         self._centres: np.ndarray | None = None
         self._per_m = 0.0
+        # A small network keeps every search whole: each cell is searched at most once, and
+        # dispatch needs no time budget (every distance is exact).
+        self._whole = self._used.size ** 2 * 8 <= WHOLE_BYTES
+        self.bounded = not self._whole
+        self._seen = np.zeros(self._used.size, dtype=np.int64)
+        self._row_of = np.full(self._used.size, -1, dtype=np.int64)
+        self._rows: np.ndarray | None = None
+        self._n_rows = 0
 
     def bound_by_straight_line(self, centres: np.ndarray, per_m: float) -> None:
         """Declare that a trip is never shorter than ``per_m`` times the straight line.
@@ -88,29 +103,84 @@ class NetworkField(DistanceField):
         """
         self._centres, self._per_m = centres, per_m
 
+    def estimate_to(self, target: int, sources: np.ndarray) -> np.ndarray:
+        """Distances from ``sources`` to ``target`` where a source's forward field is kept.
+
+        Sources seen in :data:`FORWARD_AFTER` queries (the posts where units wait) get one
+        whole search from their node (at most :data:`FORWARD_MAX` of them). Such a search
+        adds the edges in the other order than :meth:`to_target`'s, so its values may differ
+        from it in the last bits: they only bound how far :meth:`to_target` must look.
+
+        Args:
+            target: Flat index of the destination cell.
+            sources: Flat indices of the starting cells.
+
+        Returns:
+            Effective metres, ``inf`` for sources without a forward field.
+        """
+        if not self.bounded:
+            return np.full(sources.shape, np.inf)
+        slots = self._slot[sources]
+        self._seen[slots] += 1
+        due = self._seen[slots] == FORWARD_AFTER
+        if due.any():
+            self._add_forward(np.unique(slots[due]))
+        out = np.full(sources.shape, np.inf)
+        if self._rows is not None:
+            row = self._row_of[slots]
+            has = row >= 0
+            out[has] = self._rows[row[has], self._slot[target]]
+        out += self.offset[sources] + self.offset[target]
+        out[sources == target] = 0.0
+        return out
+
+    def covered_to(self, target: int) -> float:
+        """How far (effective metres) a cached search towards ``target`` reaches (0: none).
+
+        A :meth:`to_target` query with a ``limit`` up to this needs no new search.
+        """
+        reach = self._searches[self.directed].get(int(self._slot[target]))
+        return 0.0 if reach is None else reach.limit + float(self.offset[target])
+
+    def _add_forward(self, slots: np.ndarray) -> None:
+        """One whole search from each of ``slots``' nodes, while fewer than FORWARD_MAX."""
+        from scipy.sparse.csgraph import dijkstra
+
+        if self._rows is None:
+            self._rows = np.empty((FORWARD_MAX, self._used.size))
+        for slot in slots.tolist():
+            if self._n_rows < FORWARD_MAX:
+                self._rows[self._n_rows] = dijkstra(self._matrix, directed=True,
+                                                    indices=int(self._used[slot]))[self._used]
+                self._row_of[slot] = self._n_rows
+                self._n_rows += 1
+
     def _out_of_reach(self, cell: int, others: np.ndarray, limit: float) -> bool:
         if self._centres is None or not np.isfinite(limit) or self._per_m <= 0:
             return False
         gap = self._centres[others] - self._centres[cell]
         return bool((np.hypot(gap[:, 0], gap[:, 1]) * self._per_m > limit).all())
 
-    def _search(self, slot: int, backward: bool, limit: float, want: np.ndarray) -> np.ndarray:
-        """Distances from (or to) the node of ``slot`` to (from) the used nodes ``want``.
+    def _cached(self, slot: int, backward: bool, limit: float,
+                want: np.ndarray) -> np.ndarray | None:
+        """A cached search's distances to ``want`` if it went far enough, else None."""
+        reach = self._searches[backward and self.directed].get(slot)
+        if reach is None:
+            return None
+        values = reach.at(want)
+        if reach.limit >= limit or np.isfinite(values).all():
+            self._searches[backward and self.directed].move_to_end(slot)
+            return values
+        return None
 
-        Exact up to ``limit``, ``inf`` beyond it (a bounded search). Searches are cached
-        (least recently used out, within :data:`~sim.travel.CACHE_BYTES`); a cached one serves
-        when it went as far, or when every node in ``want`` is within its reach.
-        """
-        cache = self._searches[backward and self.directed]
-        reach = cache.get(slot)
-        if reach is not None:
-            values = reach.at(want)
-            if reach.limit >= limit or np.isfinite(values).all():
-                cache.move_to_end(slot)
-                return values
-            self._bytes -= reach.nbytes
+    def _fresh(self, slot: int, backward: bool, limit: float, want: np.ndarray) -> np.ndarray:
+        """Search from (or to) the node of ``slot`` up to ``limit``; cache it (LRU, bytes)."""
         from scipy.sparse.csgraph import dijkstra
 
+        cache = self._searches[backward and self.directed]
+        old = cache.pop(slot, None)
+        if old is not None:
+            self._bytes -= old.nbytes
         matrix = self._matrix_t if backward else self._matrix
         reach = _Reach(dijkstra(matrix, directed=True, indices=int(self._used[slot]),
                                 limit=limit)[self._used], limit)
@@ -122,11 +192,21 @@ class NetworkField(DistanceField):
 
     def _cells(self, cell: int, others: np.ndarray, backward: bool,
                limit: float = np.inf) -> np.ndarray:
-        if self._out_of_reach(cell, others, limit):
-            return np.full(others.shape, np.inf)
+        """Distances between ``cell`` and ``others``: exact up to ``limit``, maybe ``inf`` beyond.
+
+        A cached search serves when it went as far as ``limit`` (or reached every node wanted);
+        else no search is needed when every other cell is out of reach in a straight line;
+        else one Dijkstra search from the cell's node (to ``limit``, or whole on a small
+        network), cached (least recently used out, within :data:`~sim.travel.CACHE_BYTES`).
+        """
         want = self._slot[others]
+        slot = int(self._slot[cell])
         node_limit = max(limit - float(self.offset[cell]), 0.0)
-        by_node = self._search(int(self._slot[cell]), backward, node_limit, want)
+        by_node = self._cached(slot, backward, node_limit, want)
+        if by_node is None:
+            if self._out_of_reach(cell, others, limit):
+                return np.full(others.shape, np.inf)
+            by_node = self._fresh(slot, backward, np.inf if self._whole else node_limit, want)
         out = by_node + self.offset[others] + self.offset[cell]
         return np.where(others == cell, 0.0, out)
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 ALL_PAIRS_MAX_CELLS = 2500
 CACHE_BYTES = 256 * 2**20  # bound on cached single-source fields
+UPPER_MARGIN = 1e-9  # relative slack on bounds from forward fields (rounding)
 
 
 class DistanceField:
@@ -289,14 +290,55 @@ def officer_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
     budget = field.budget
     if not field.bounded or idx.size < 2 or budget is None:
         return _minutes_within(field, officers, idx, pos, cell, speed, np.inf)
-    limit = budget.minutes
+    upper = _upper_minutes(field, officers, idx, pos, cell, speed)
+    limit = min(max(budget.minutes, _covered_minutes(field, officers, idx, cell, speed)),
+                upper)
     while True:
         times = _minutes_within(field, officers, idx, pos, cell, speed, limit)
         best = float(times.min())
         if best <= limit or not np.isfinite(limit):
             budget.learn(best)
             return times
-        limit = limit * 2 if limit < 1e4 else np.inf
+        grown = limit * 2 if limit < 1e4 else np.inf
+        limit = upper if limit < upper < grown else grown
+
+
+def _covered_minutes(field: DistanceField, officers: Officers, idx: np.ndarray, cell: int,
+                     speed: float) -> float:
+    """Minutes within which a cached search to ``cell`` answers every car (0: none).
+
+    Looking that far first costs no search (a hot spot's later calls).
+    """
+    covered = getattr(field, "covered_to", None)
+    metres = covered(cell) if covered is not None else 0.0
+    if metres <= 0.0:
+        return 0.0
+    cars = idx[officers.vehicle[idx]] if field.walk is not None else idx
+    if cars.size == 0:
+        return 0.0
+    times = officers.travel_minutes(cars, np.full(cars.size, metres), field.car_min_per_m, speed)
+    return float(times.min()) * (1.0 - UPPER_MARGIN)
+
+
+def _upper_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
+                   pos: np.ndarray, cell: int, speed: float) -> float:
+    """A bound no lower than the nearest officer's time, from forward fields (else ``inf``).
+
+    :meth:`~sim.street_field.NetworkField.estimate_to` may differ from the exact distances in
+    the last bits, hence the margin.
+    """
+    estimate = getattr(field, "estimate_to", None)
+    if estimate is None:
+        return np.inf
+    foot = ~officers.vehicle[idx] if field.walk is not None else np.zeros(idx.size, bool)
+    dist = np.full(idx.size, np.inf)
+    if not foot.all():
+        dist[~foot] = estimate(cell, pos[~foot])
+    walk = getattr(field.walk, "estimate_to", None)
+    if foot.any() and walk is not None:
+        dist[foot] = walk(cell, pos[foot])
+    best = float(officers.travel_minutes(idx, dist, field.car_min_per_m, speed).min())
+    return best * (1.0 + UPPER_MARGIN) + UPPER_MARGIN if np.isfinite(best) else np.inf
 
 
 def _minutes_within(field: DistanceField, officers: Officers, idx: np.ndarray,

@@ -407,6 +407,12 @@ def test_bounded_searches_never_change_the_choice(monkeypatch):
         model.run_days(2)
         return incidents_table(model)
 
+    import sim.street_field
+
+    # bounded searches, forward fields after a few sightings (the replay network is small
+    # enough to be searched whole otherwise)
+    monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 0)
+    monkeypatch.setattr(sim.street_field, "FORWARD_AFTER", 3)
     exact = run_with(False)
     for k, v in {"FIRST_MIN": 0.5, "FLOOR_MIN": 0.5, "MARGIN": 1.0}.items():
         monkeypatch.setattr(sim.travel.Budget, k, v)
@@ -450,3 +456,108 @@ def test_a_geo_city_runs_on_its_openstreetmap_streets(tmp_path):
     assert field.between(b, a) == pytest.approx(
         sum(length[u, v] for u, v in itertools.pairwise(back)), rel=1e-6)
     model.run_days(1)
+
+
+# -- searches: cached, whole, bounded, forward estimates ----------------------------------
+def random_network_field(seed: int, n_nodes: int = 120, n_cells: int = 90):
+    """A random strongly connected one-way network and cells snapped to some of its nodes."""
+    from scipy.sparse import csr_matrix
+
+    from sim.street_field import NetworkField
+
+    rng = np.random.default_rng(seed)
+    ring = np.arange(n_nodes)
+    u = np.concatenate([ring, rng.integers(0, n_nodes, 3 * n_nodes)])
+    v = np.concatenate([np.roll(ring, -1), rng.integers(0, n_nodes, 3 * n_nodes)])
+    ok = u != v
+    w = rng.uniform(10.0, 200.0, u.size) / 3.0  # weights that do not add up exactly
+    matrix = csr_matrix((w[ok], (u[ok], v[ok])), shape=(n_nodes, n_nodes))
+    node_of_cell = rng.integers(0, n_nodes, n_cells)
+    offset = rng.uniform(0.0, 30.0, n_cells)
+    return NetworkField(matrix, True, node_of_cell, offset), matrix, node_of_cell, offset
+
+
+def fresh_to(matrix, node_of_cell, offset, target: int) -> np.ndarray:
+    """Distances from every cell to ``target``: one plain search on the reversed graph."""
+    from scipy.sparse.csgraph import dijkstra
+
+    by_node = dijkstra(matrix.T.tocsr(), directed=True, indices=int(node_of_cell[target]))
+    out = by_node[node_of_cell] + offset + offset[target]
+    out[target] = 0.0
+    return out
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_cached_searches_give_a_fresh_search_s_distances(monkeypatch, whole):
+    """Random cells and limits: every finite value is bit-identical to a fresh search, and
+    every value within the limit is finite (whole or bounded, cached or not)."""
+    import sim.street_field
+
+    monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 2**30 if whole else 0)
+    field, matrix, node_of_cell, offset = random_network_field(3)
+    assert field.bounded is not whole
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        target = int(rng.integers(0, field.n_cells))
+        sources = rng.integers(0, field.n_cells, int(rng.integers(1, 12)))
+        limit = float(rng.choice([np.inf, rng.uniform(0.0, 800.0)]))
+        got = field.to_target(target, sources, limit)
+        want = fresh_to(matrix, node_of_cell, offset, target)[sources]
+        finite = np.isfinite(got)
+        assert (got[finite] == want[finite]).all()
+        assert finite[want <= limit].all()
+        if whole:
+            assert finite.all()
+    assert field.covered_to(target) > 0.0
+
+
+def test_forward_estimates_bound_the_exact_distances(monkeypatch):
+    """Sources seen often get a forward field; its estimates equal the exact distances up to
+    rounding, and sources without one get inf."""
+    import sim.street_field
+
+    monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 0)
+    monkeypatch.setattr(sim.street_field, "FORWARD_AFTER", 5)
+    field, matrix, node_of_cell, offset = random_network_field(5)
+    posts = np.array([7, 19])
+    rng = np.random.default_rng(6)
+    assert np.isinf(field.estimate_to(3, posts)).all()
+    for _ in range(10):
+        field.estimate_to(int(rng.integers(0, field.n_cells)), posts)
+    others = np.flatnonzero(~np.isin(node_of_cell, node_of_cell[posts]))[:3]
+    assert np.isinf(field.estimate_to(int(posts[0]), others)).all()  # seen once only
+    for target in rng.integers(0, field.n_cells, 50).tolist():
+        exact = fresh_to(matrix, node_of_cell, offset, target)
+        np.testing.assert_allclose(field.estimate_to(target, posts), exact[posts], rtol=1e-12)
+
+
+def test_bounded_officer_minutes_keep_the_nearest_exact(monkeypatch):
+    """With budgets, forward fields and cached searches the nearest officer and their
+    minutes are those of exact searches (ties to the lower index)."""
+    from types import SimpleNamespace
+
+    import sim.street_field
+    from sim.travel import Budget, officer_minutes
+
+    monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 0)
+    monkeypatch.setattr(sim.street_field, "FORWARD_AFTER", 4)
+    field, matrix, node_of_cell, offset = random_network_field(7)
+    field.car_min_per_m = 0.002
+    field.budget = Budget()
+    field.budget.minutes = 0.3
+    n = 30
+    officers = SimpleNamespace(turnout=np.ones(n), min_per_m=np.full(n, 0.002),
+                               vehicle=np.ones(n, bool))
+    officers.travel_minutes = lambda idx, d, car, speed: officers.turnout[idx] + d * car / speed
+    rng = np.random.default_rng(8)
+    posts = np.array([5, 40, 41])
+    for _ in range(400):
+        idx = np.sort(rng.choice(n, int(rng.integers(2, 10)), replace=False))
+        pos = np.where(rng.random(idx.size) < 0.6, rng.choice(posts, idx.size),
+                       rng.integers(0, field.n_cells, idx.size))
+        target = int(rng.integers(0, field.n_cells))
+        got = officer_minutes(field, officers, idx, pos, target, 0.0)
+        exact = 1.0 + fresh_to(matrix, node_of_cell, offset, target)[pos] * 0.002
+        assert int(got.argmin()) == int(exact.argmin())
+        assert got.min() == exact.min()
+    assert (field._row_of[field._slot[posts]] >= 0).all()  # the posts got forward fields
