@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where streams are made: the CLI's start-up needs none
+    import numpy as np
 
 NAMED = 2**32
 """Offset of hashed names in spawn keys (so a name never equals a spawn index)."""
@@ -82,6 +84,8 @@ def derived(stream: np.random.Generator, *key: int | str) -> np.random.Generator
     Returns:
         A fresh generator; the same stream seed and key always give the same draws.
     """
+    import numpy as np
+
     seq = stream.bit_generator.seed_seq
     assert isinstance(seq, np.random.SeedSequence)  # streams come from make_streams
     parts = tuple(name_key(k) if isinstance(k, str) else int(k) for k in key)
@@ -98,6 +102,8 @@ def make_streams(seed: int | np.random.SeedSequence) -> Streams:
     Returns:
         The streams, in a fixed order so that each name always gets the same child.
     """
+    import numpy as np
+
     if isinstance(seed, np.random.SeedSequence):
         # A fresh copy: spawning mutates a SeedSequence, and replays must not depend on history.
         root = np.random.SeedSequence(entropy=seed.entropy, spawn_key=seed.spawn_key)
