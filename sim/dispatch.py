@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.incident import Case
+from agents.case import Case
 from sim.params import param
 
 if TYPE_CHECKING:

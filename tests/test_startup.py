@@ -118,7 +118,16 @@ def _scenario_cases(tmp: Path) -> dict[str, tuple[str | None, list[str]]]:
     }
 
 
-@pytest.mark.parametrize("case", sorted(_scenario_cases(Path("."))))
+SCENARIO_CASES = ["missing", "unknown preset", "directory", "broken toml", "not text",
+                  "malformed override", "bad key syntax", "days below 1",
+                  "days not an integer", "days as text", "seed below 0", "later override wins"]
+
+
+def test_the_case_list_is_the_cases(tmp_path):
+    assert sorted(_scenario_cases(tmp_path)) == sorted(SCENARIO_CASES)
+
+
+@pytest.mark.parametrize("case", SCENARIO_CASES)
 def test_precheck_reports_what_load_scenario_reports(tmp_path, case):
     from sim.scenario import ScenarioError, load_scenario
     from sim.scenario_input import precheck
@@ -146,7 +155,7 @@ def _spec_cases(tmp: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("command", ["sweep", "audit", "optimize"])
-@pytest.mark.parametrize("case", sorted(_spec_cases(Path("."))))
+@pytest.mark.parametrize("case", ["missing", "directory", "broken toml"])
 def test_spec_file_check_reports_what_the_spec_loader_reports(tmp_path, command, case):
     from experiments.optimize_spec import load_optimize_spec
     from experiments.spec import load_spec
