@@ -291,18 +291,19 @@ class Residents:
         cfg = self.cfg
         good = score >= 0
         rate = cfg.experience_rate * (1.0 if good else cfg.negativity)
-        one = isinstance(idx, int | np.integer)
-        few = not one and idx.size < _SEQUENTIAL_SUM
+        one: int | None = int(idx) if isinstance(idx, int | np.integer) else None
+        few: list[int] | None = (idx.tolist() if not isinstance(idx, int | np.integer)
+                                 and idx.size < _SEQUENTIAL_SUM else None)
         keys = self._change_keys[channel]
         for key, arr, k in ((keys[0], self.satisfaction, 1.0),
                             (keys[1], self.trust, cfg.trust_rate_ratio)):
             share = min(rate * k * abs(score), 1.0) * weight
-            if one:
-                old = float(arr[idx])
+            if one is not None:
+                old = float(arr[one])
                 total = share * (1 - old) if good else -share * old
-                arr[idx] = old + total
-            elif few:
-                total = _nudge_each(arr, idx.tolist(), share, good)
+                arr[one] = old + total
+            elif few is not None:
+                total = _nudge_each(arr, few, share, good)
             else:
                 steps = share * (1 - arr[idx]) if good else -share * arr[idx]
                 arr[idx] += steps
