@@ -339,7 +339,7 @@ class Residents:
     def _account(self, view: str, channel: str, step: np.ndarray | float) -> None:
         """Add a change of ``view`` by ``channel`` (one total or per agent) to the city mean."""
         if self.n:
-            key = _CHANGE_KEYS.get((view, channel)) or _change_key(view, channel)
+            key = _change_key(view, channel)
             total = step if isinstance(step, float) else float(np.sum(step))
             self.change[key] = self.change.get(key, 0.0) + total / self.n
 
@@ -430,7 +430,6 @@ class Residents:
         return g
 
 
-_CHANGE_KEYS: dict[tuple[str, str], str] = {}
 #: numpy sums fewer than 8 doubles left to right (pairwise from 8 on), as a Python loop does.
 _SEQUENTIAL_SUM = 8
 
@@ -451,8 +450,8 @@ def _nudge_each(arr: np.ndarray, idx: list[int], share: float, good: bool) -> fl
 
 
 def _change_key(view: str, channel: str) -> str:
-    """Column name of a view's change by a channel (memoised: built once per pair)."""
-    return _CHANGE_KEYS.setdefault((view, channel), f"{view}_change_{channel}")
+    """Column name of a view's change by a channel (the hot path keeps them precomputed)."""
+    return f"{view}_change_{channel}"
 
 
 def _place(n: int, population: np.ndarray, community: np.ndarray,

@@ -332,8 +332,7 @@ class Dispatcher:
         if not self.cfg.travel:
             return 0.0
         field, f = self.desk.travel, self.desk.officers
-        if (not field.directed and field.walk is None and field.car_min_per_m is None
-                and field.hour_factors is None):
+        if field.plain and not field.directed:
             # The grid (officer_minutes' plain case) for one officer, without the arrays.
             dist = field.between(cell, f.position(i, self.desk.clock()))
             return float(f.turnout[i]) + dist * float(f.min_per_m[i])

@@ -115,6 +115,14 @@ class DistanceField:
             return self.to_cells(target, sources)
         return self.to_field(target)[sources]
 
+    @property
+    def plain(self) -> bool:
+        """Whether every officer covers the field's effective metres at their own pace.
+
+        True on the grid: no walking field, no street speeds for cars, no hours of day.
+        """
+        return self.walk is None and self.car_min_per_m is None and self.hour_factors is None
+
     def between(self, a: int, b: int) -> float:
         """Return the effective distance from cell ``a`` to cell ``b``."""
         return float(self.to_cells(a, np.array([b]))[0])
@@ -283,7 +291,7 @@ def officer_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
     Returns:
         Minutes, one per officer.
     """
-    if field.walk is None and field.car_min_per_m is None and field.hour_factors is None:
+    if field.plain:
         # The grid: everyone covers the same effective metres at their own pace (the hot path).
         return officers.turnout[idx] + field.to_target(cell, pos) * officers.min_per_m[idx]
     speed = field.car_speed(now)
