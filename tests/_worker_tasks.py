@@ -45,8 +45,8 @@ def die_once(task: tuple[int, str]) -> int:
 
 
 def print_pid_and_sleep(seconds: float) -> int:
-    """Print the worker's PID on stdout (flushed), then sleep."""
-    print(os.getpid(), flush=True)
+    """Print ``pid <PID>`` on stdout in one write, then sleep."""
+    os.write(1, f"pid {os.getpid()}\n".encode())
     time.sleep(seconds)
     return os.getpid()
 

@@ -705,8 +705,11 @@ def chart_specs(page: object) -> list[dict]:
 
 
 def summary_cells(page: object, label: str) -> list[str]:
+    from playwright.sync_api import expect
+
     row = page.locator(".grassroots-summary tr").filter(
         has=page.get_by_text(label, exact=True))
+    expect(row).to_have_count(1, timeout=30_000)  # the panel may be re-rendering just now
     return [t.strip() for t in row.locator("td").all_inner_texts()]
 
 

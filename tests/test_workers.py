@@ -93,14 +93,18 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-def read_lines(proc: subprocess.Popen, n: int, timeout: float = 60.0) -> list[str]:
-    """The first ``n`` lines ``proc`` prints (fails after ``timeout`` seconds)."""
-    lines: list[str] = []
+def read_pids(proc: subprocess.Popen, n: int, timeout: float = 60.0) -> list[int]:
+    """The first ``n`` PIDs ``proc``'s workers print as ``pid <PID>`` lines.
+
+    Other lines (a library's notice, say) are ignored. Fails after ``timeout`` seconds.
+    """
+    pids: list[int] = []
+    other: list[str] = []
     buffer = b""
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ)
-        while len(lines) < n:
+        while len(pids) < n:
             left = deadline - time.monotonic()
             if left <= 0 or not sel.select(left):
                 break
@@ -109,9 +113,14 @@ def read_lines(proc: subprocess.Popen, n: int, timeout: float = 60.0) -> list[st
                 break
             buffer += chunk
             *done, buffer = buffer.split(b"\n")
-            lines += [line.decode() for line in done]
-    assert len(lines) >= n, f"got {lines!r}; stderr: {proc.stderr.read().decode()[-2000:]}"
-    return lines[:n]
+            for line in (d.decode() for d in done):
+                if line.startswith("pid ") and line[4:].isdigit():
+                    pids.append(int(line[4:]))
+                else:
+                    other.append(line)
+    assert len(pids) >= n, (f"got {pids!r}, other output {other!r}; "
+                            f"stderr: {proc.stderr.read().decode()[-2000:]}")
+    return pids[:n]
 
 
 def kill_and_check(script: str, n_children: int) -> None:
@@ -120,7 +129,7 @@ def kill_and_check(script: str, n_children: int) -> None:
                             stderr=subprocess.PIPE, cwd=ROOT)
     pids: list[int] = []
     try:
-        pids = [int(line) for line in read_lines(proc, n_children)]
+        pids = read_pids(proc, n_children)
         assert len(set(pids)) == n_children and all(alive(p) for p in pids)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
