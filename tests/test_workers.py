@@ -118,8 +118,11 @@ def read_pids(proc: subprocess.Popen, n: int, timeout: float = 60.0) -> list[int
                     pids.append(int(line[4:]))
                 else:
                     other.append(line)
-    assert len(pids) >= n, (f"got {pids!r}, other output {other!r}; "
-                            f"stderr: {proc.stderr.read().decode()[-2000:]}")
+    if len(pids) < n:
+        proc.kill()  # stderr reaches its end only once the process has gone
+        proc.wait()
+        raise AssertionError(f"got {pids!r}, other output {other!r}; "
+                             f"stderr: {proc.stderr.read().decode()[-2000:]}")
     return pids[:n]
 
 
@@ -167,6 +170,6 @@ def test_the_parent_watch_alone_ends_an_orphan():
             ctx = multiprocessing.get_context("spawn")
             child = ctx.Process(target=_watch_parent, args=(os.getpid(), 0.2))
             child.start()
-            print(child.pid, flush=True)
+            print(f"pid {child.pid}", flush=True)
             child.join()
     """), 1)
