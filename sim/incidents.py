@@ -269,6 +269,11 @@ class IncidentProcess:
         classes = cfg.by_index()
         self.priority_p = np.array([c.share for c in classes])
         self.in_progress_p = np.array([c.in_progress_share for c in classes])
+        # Per class: the on-scene mean and the lognormal's sigma and sigma^2 / 2.
+        s2 = [np.log1p(c.on_scene_cv**2) for c in classes]
+        self._on_scene = [(c.on_scene_mean_min, np.sqrt(v), v / 2) for c, v in zip(classes, s2,
+                                                                                  strict=True)]
+        self._exponential = cfg.on_scene_distribution == "exponential"
         self._cycle_cdf = _daily_cycle_cdf(cfg.daily_amplitude, cfg.peak_hour)
 
     def draw_day(self, day: int, multiplier: np.ndarray | None = None,
@@ -360,13 +365,11 @@ class IncidentProcess:
         Lognormal with the priority's mean and CV, or exponential (mean as configured), using
         the same underlying uniform so both options stay paired across strategies.
         """
-        pc = self.cfg.by_index()[priority]
-        mean = pc.on_scene_mean_min
-        if self.cfg.on_scene_distribution == "exponential":
+        mean, sigma, half_s2 = self._on_scene[priority]
+        if self._exponential:
             u = 0.5 * _erfc(-z / np.sqrt(2.0))  # Phi(z)
             return float(-mean * np.log1p(-min(u, 1 - 1e-16)))
-        s2 = np.log1p(pc.on_scene_cv**2)
-        return float(mean * np.exp(np.sqrt(s2) * z - s2 / 2))
+        return float(mean * np.exp(sigma * z - half_s2))
 
 
 def _erfc(x: float) -> float:
