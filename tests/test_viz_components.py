@@ -273,6 +273,42 @@ def test_page_change_strategy_needs_reset() -> None:
         rc.close()
 
 
+def test_page_controls_survive_messages_coming_and_going() -> None:
+    """Messages inserted above the controls leave the controls' widgets in place.
+
+    Matched by position, every element after a new message was closed and rebuilt: a click on
+    the old widget in the browser meanwhile was lost ('no comm channel defined', CI saw Play
+    ignored after an upload).
+    """
+    from viz.app import Page
+
+    _box, rc = solara.render(Page(), handle_error=False)
+    try:
+        def controls() -> list[object]:
+            return [button(rc, "Play"), button(rc, "Step"), button(rc, "Reset"),
+                    toggle(rc, "1 h"), select(rc, "Map background"),
+                    rc.find(v.Slider).widgets[-1],
+                    rc.find(v.Html, class_="grassroots-clock").widget]
+
+        before = controls()
+        current = select(rc, "Strategy").v_model
+        others = [n for n in strategy_names() if n != current]
+        for name in others:  # pending warning, idle notes for unused controls
+            select(rc, "Strategy").v_model = name
+            assert [id(w) for w in controls()] == [id(w) for w in before], name
+        assert rc.find(v.Alert, children=["Controls changed: press Reset to apply them."])
+        toggle(rc, "Single run").v_model = 1  # Compare: a second strategy choice appears
+        toggle(rc, "Single run").v_model = 0
+        button(rc, "Reset").click()
+        assert not rc.find(v.Alert, children=["Controls changed: press Reset to apply them."])
+        assert [id(w) for w in controls()] == [id(w) for w in before]
+        assert all(w.comm is not None for w in before)  # none closed
+        button(rc, "Step").click()
+        assert "t = 1 h" in clock(rc)
+    finally:
+        rc.close()
+
+
 def test_page_compare_mode() -> None:
     from viz.app import Page
 

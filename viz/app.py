@@ -107,17 +107,24 @@ def base_scenario(preset: str, source: str | None) -> Scenario:
         return Scenario()
 
 
-def _caption(text: str, hint: str = "") -> None:
-    solara.Text(text, style={"font-size": "13px", "margin-bottom": "-14px"})
+def _caption(text: str, hint: str = "", key: str | None = None) -> None:
+    """A control's caption (and hint); ``key`` keys both (see :func:`Page`)."""
+    el = solara.Text(text, style={"font-size": "13px", "margin-bottom": "-14px"})
+    if key:
+        el.key(f"{key}-caption")
     if hint:
-        solara.Text(hint, style={"font-size": "11px", "color": "#777", "margin-bottom": "-14px"})
+        el = solara.Text(hint, style={"font-size": "11px", "color": "#777",
+                                      "margin-bottom": "-14px"})
+        if key:
+            el.key(f"{key}-hint")
 
 
 def _idle_note(reason: str | None, key: str) -> None:
-    """The one-line reason a control is disabled (nothing when it is in use)."""
+    """The one-line reason a control is disabled (nothing when it is in use), keyed by ``key``."""
     if reason:
         solara.Text(f"Not used: {reason}", classes=["grassroots-idle", f"grassroots-idle-{key}"],
-                    style={"font-size": "11px", "color": "#8a4b00", "margin-bottom": "2px"})
+                    style={"font-size": "11px", "color": "#8a4b00",
+                           "margin-bottom": "2px"}).key(f"{key}-idle")
 
 
 @solara.component
@@ -135,26 +142,28 @@ def StrategyParamInputs(  # noqa: N802
     specs = strategy_params()
     if "sink_fraction" in specs and sink.value is not None:
         spec = specs["sink_fraction"]
-        _caption(f"Sink fraction: {finite(sink.value, float('nan')):.2f}", spec.why)
+        _caption(f"Sink fraction: {finite(sink.value, float('nan')):.2f}", spec.why,
+                 key="sink")
         Slider("Sink fraction", sink, min=float(spec.lo if spec.lo is not None else 0.0),
                max=float(spec.hi if spec.hi is not None else 1.0), step=0.05,
-               disabled="sink_fraction" in idle)
+               disabled="sink_fraction" in idle).key("sink")
         _idle_note(idle.get("sink_fraction"), "sink_fraction")
     if "tech" in specs and tech.value is not None:
         spec = specs["tech"]
         off = "tech" in idle
         if spec.kind == "bool":
-            Check("Technology layer (smart policing)", bool(tech.value), tech.set, disabled=off)
+            Check("Technology layer (smart policing)", bool(tech.value), tech.set,
+                  disabled=off).key("tech")
         else:
             lo = spec.lo if spec.lo is not None else 0
             hi = spec.hi if spec.hi is not None else 3
-            _caption(f"Technology level: {tech.value}", spec.why)
+            _caption(f"Technology level: {tech.value}", spec.why, key="tech")
             if spec.kind == "int":
                 Slider("Technology level", tech, min=int(lo), max=int(hi), step=1, integer=True,
-                       disabled=off)
+                       disabled=off).key("tech")
             else:
                 Slider("Technology level", tech, min=float(lo), max=float(hi), step=0.1,
-                       disabled=off)
+                       disabled=off).key("tech")
         _idle_note(idle.get("tech"), "tech")
 
 
@@ -370,53 +379,62 @@ def Page() -> None:  # noqa: N802
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
         with solara.Column(gap="6px", classes=["grassroots-controls"],
                            style={"width": "310px", "min-width": "310px"}):
-            solara.Markdown("### grassroots")
-            solara.ToggleButtonsSingle(value=mode.value, values=list(MODES), on_value=on_mode)
+            # Every element here is keyed: messages come and go above the controls, and an
+            # element matched by position would then be closed and rebuilt, so that a click
+            # landing on the old widget meanwhile is lost ('no comm channel defined').
+            solara.Markdown("### grassroots").key("title")
+            solara.ToggleButtonsSingle(value=mode.value, values=list(MODES),
+                                       on_value=on_mode).key("mode")
             Choice("Scenario preset", presets, None if source.value else preset.value,
-                   on_preset)
+                   on_preset).key("preset")
             if source.value:
                 solara.Info(f"Scenario: uploaded file {source_name.value} (pick a preset to "
-                            "go back).", dense=True)
+                            "go back).", dense=True).key("uploaded")
             Choice("Strategy" if not compare else "Strategy A", strategies, strategy.value,
-                   strategy.set)
+                   strategy.set).key("strategy")
             if compare:
-                Choice("Strategy B", strategies, strategy_b.value, strategy_b.set)
-            StrategyParamInputs(sink, tech, idle)
-            _caption(f"Officers: {officers.value}")
+                Choice("Strategy B", strategies, strategy_b.value,
+                       strategy_b.set).key("strategy-b")
+            StrategyParamInputs(sink, tech, idle).key("strategy-params")
+            _caption(f"Officers: {officers.value}", key="officers")
             # step 1 and a range that holds the value: a slider snaps its value to its steps
             # and range, which would silently change an uploaded scenario's force
             Slider("Officers", officers, min=int(min(10.0, finite(officers.value, 10.0))),
-                   max=int(max(400.0, finite(officers.value, 400.0))), step=1, integer=True)
+                   max=int(max(400.0, finite(officers.value, 400.0))), step=1,
+                   integer=True).key("officers")
             _caption(f"Incident rate: {finite(rate.value, float('nan')):.2f} per 1,000 "
-                     "persons per day")
+                     "persons per day", key="rate")
             Slider("Incident rate (per 1,000 persons per day)", rate,
                    min=min(0.5, finite(rate.value, 0.5)),
                    max=max(10.0, finite(rate.value, 10.0)), step=0.01,
-                   disabled="incident_rate" in idle)
+                   disabled="incident_rate" in idle).key("rate")
             _idle_note(idle.get("incident_rate"), "incident_rate")
-            TextInput("Seed", str(seed.value), lambda text: seed.set(whole_number(text)))
+            TextInput("Seed", str(seed.value),
+                      lambda text: seed.set(whole_number(text))).key("seed")
             if pending:
-                solara.Warning("Controls changed: press Reset to apply them.", dense=True)
-            with solara.Row(gap="6px"):
+                solara.Warning("Controls changed: press Reset to apply them.",
+                               dense=True).key("pending")
+            with solara.Row(gap="6px").key("run-buttons"):
                 solara.Button("Step", color="primary", on_click=do_step,
                               disabled=playing.value or session.done)
                 solara.Button("Pause" if playing.value else "Play", color="primary",
                               on_click=do_play, disabled=session.done and not playing.value)
                 solara.Button("Reset", color="primary", outlined=True, on_click=do_reset)
-            solara.ToggleButtonsSingle(value=step_label, values=list(STEP_CHOICES))
-            _caption(f"Play interval: {interval_s() * 1000:.0f} ms per step")
+            solara.ToggleButtonsSingle(value=step_label, values=list(STEP_CHOICES)).key("step")
+            _caption(f"Play interval: {interval_s() * 1000:.0f} ms per step", key="interval")
             Slider("Play interval (ms per step)", interval_ms, min=50, max=2000, step=50,
-                   integer=True)
-            Choice("Map background", list(LAYERS.values()), layer_label.value, layer_label.set)
-            OverlayChecks(overlays)
+                   integer=True).key("interval")
+            Choice("Map background", list(LAYERS.values()), layer_label.value,
+                   layer_label.set).key("layer")
+            OverlayChecks(overlays).key("overlays")
             horizon = session.sims[0].horizon_hours if session.sims else 0
             solara.Text(f"Time: {clock_text(session.hours)} (t = {session.hours} h of "
-                        f"{horizon} h)", classes=["grassroots-clock"])
+                        f"{horizon} h)", classes=["grassroots-clock"]).key("clock")
             if session.done:
-                solara.Info("End of the scenario's horizon: press Reset.", dense=True)
+                solara.Info("End of the scenario's horizon: press Reset.",
+                            dense=True).key("done")
             if error.value:
-                solara.Error(error.value, classes=["grassroots-error"])
-            # keyed: the messages above come and go, the panel keeps its open groups
+                solara.Error(error.value, classes=["grassroots-error"]).key("error")
             ScenarioFiles(session, version.value, root, on_upload, layer,
                           overlays.value).key("scenario-files")
             ParamPanel(fields, edits, (strategy.value, strategy_b.value) if compare else

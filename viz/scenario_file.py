@@ -197,16 +197,17 @@ def ScenarioFiles(  # noqa: N802
         if not sims:
             return
         solara.Markdown(f"**Export** (tables and figures at t = {session.hours} h)")
-        for s in sims:
+        # keyed, as in the controls: a run's label coming or going leaves its buttons alone
+        for i, s in enumerate(sims):
             if len(sims) > 1:
-                solara.Text(s.label, style={"font-size": "12px"})
+                solara.Text(s.label, style={"font-size": "12px"}).key(f"label-{i}")
             for fmt in FORMATS:
-                with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+                with solara.Row(gap="4px", style={"flex-wrap": "wrap"}).key(f"tables-{i}-{fmt}"):
                     for name in TABLES:
                         solara.FileDownload(_table(session, s, name, fmt),
                                             filename=f"{file_stem(s)}-{name}.{fmt}",
                                             label=f"{name}.{fmt}", mime_type=MIME[fmt])
-            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}).key(f"figures-{i}"):
                 solara.FileDownload(_figure(session, s, "map", layer, overlays),
                                     filename=f"{file_stem(s)}-map-{layer}.png",
                                     label="map.png", mime_type="image/png")
