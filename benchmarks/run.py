@@ -1,6 +1,7 @@
 """Benchmark suite: named cases, each printing wall time, events/s, peak RSS and a JSON record.
 
-Run with ``make bench`` or ``python benchmarks/run.py [CASE ...] [--json FILE]``. Cases:
+Run with ``make bench`` or ``python benchmarks/run.py [CASE ...] [--json FILE]`` (the cases run
+replace their records in FILE; the other records stay, each with its date). Cases:
 
 * ``default_year`` — the default city, all mechanisms on, 365 days;
 * ``default_5years`` — the same for 1,825 days (peak memory should match ``default_year``'s:
@@ -158,8 +159,26 @@ def main() -> None:
         print(json.dumps(ref))
     meta = {"machine": platform.machine(), "python": platform.python_version(),
             "processor": platform.processor(), "date": time.strftime("%Y-%m-%d")}
-    args.json.write_text(json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
+    for rec in records:
+        rec["date"] = meta["date"]
+    args.json.write_text(json.dumps(merged(args.json, meta, records), indent=2) + "\n")
     print(f"wrote {args.json}")
+
+
+def merged(path: Path, meta: dict, records: list[dict]) -> dict:
+    """The results file with ``records`` replacing those of the same cases.
+
+    Records of cases not run now are kept, each with the date it was measured (the file's date
+    for records written before records carried their own), so running one case does not drop
+    the figures the README quotes for the others.
+    """
+    try:
+        old = json.loads(path.read_text())
+        kept = [{"date": old.get("meta", {}).get("date"), **r} for r in old["records"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        kept = []
+    now = {r["case"] for r in records}
+    return {"meta": meta, "records": [r for r in kept if r.get("case") not in now] + records}
 
 
 if __name__ == "__main__":
