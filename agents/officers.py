@@ -420,10 +420,14 @@ class Officers:
         Returns:
             Minutes, one per officer.
         """
+        return self.turnout[idx] + dist_m * self.minutes_per_m(idx, car_min_per_m, car_speed)
+
+    def minutes_per_m(self, idx: np.ndarray, car_min_per_m: float | None = None,
+                      car_speed: float = 1.0) -> np.ndarray:
+        """Minutes per (effective) metre of officers ``idx`` (see :meth:`travel_minutes`)."""
         own = self.min_per_m[idx]
         car = own if car_min_per_m is None else car_min_per_m
-        per_m = np.where(self.vehicle[idx], car / car_speed, own)
-        return self.turnout[idx] + dist_m * per_m
+        return np.where(self.vehicle[idx], car / car_speed, own)
 
     # -- where they are ---------------------------------------------------------------------
     def positions(self, idx: np.ndarray, now: float) -> np.ndarray:

@@ -331,12 +331,21 @@ class Dispatcher:
         """Minutes for officer ``i`` alone to reach ``cell`` (as :meth:`travel_times`)."""
         if not self.cfg.travel:
             return 0.0
-        field, f = self.desk.travel, self.desk.officers
-        if field.plain and not field.directed:
+        field, f, now = self.desk.travel, self.desk.officers, self.desk.clock()
+        at = f.position(i, now)
+        if field.plain:
             # The grid (officer_minutes' plain case) for one officer, without the arrays.
-            dist = field.between(cell, f.position(i, self.desk.clock()))
+            dist = field.between(cell, at) if not field.directed else field.target_one(cell, at)
             return float(f.turnout[i]) + dist * float(f.min_per_m[i])
-        return float(self.travel_times(np.array([i]), cell)[0])
+        # Officers.travel_minutes for one officer: cars at the hour's speed, walkers walk.
+        own, vehicle = float(f.min_per_m[i]), bool(f.vehicle[i])
+        if vehicle or field.walk is None:
+            dist = field.target_one(cell, at)
+        else:
+            dist = field.walk.target_one(cell, at)
+        car = own if field.car_min_per_m is None else field.car_min_per_m
+        per_m = car / field.car_speed(now) if vehicle else own
+        return float(f.turnout[i]) + dist * per_m
 
     def assign(self, incident: Case, i: int, t: float, minutes: float | None = None) -> None:
         """Send officer ``i`` to ``incident`` at time ``t``.

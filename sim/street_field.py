@@ -46,6 +46,15 @@ class _Reach:
             self.index, self.values = None, dist
         self.nbytes = self.values.nbytes + (0 if self.index is None else self.index.nbytes)
 
+    def one(self, want: int) -> float:
+        """Distance to the used node ``want`` (``inf`` beyond the search's reach)."""
+        if self.index is None:
+            return float(self.values[want])
+        pos = int(np.searchsorted(self.index, want))
+        if pos < self.index.size and self.index[pos] == want:
+            return float(self.values[pos])
+        return np.inf
+
     def at(self, want: np.ndarray) -> np.ndarray:
         """Distances to the used nodes ``want`` (``inf`` beyond the search's reach)."""
         if self.index is None:
@@ -209,6 +218,23 @@ class NetworkField(DistanceField):
             by_node = self._fresh(slot, backward, np.inf if self._whole else node_limit, want)
         out = by_node + self.offset[others] + self.offset[cell]
         return np.where(others == cell, 0.0, out)
+
+    def target_one(self, target: int, source: int) -> float:
+        """Exact distance from ``source`` to ``target`` (:meth:`to_target` for one source).
+
+        No arrays: the same cache and the same arithmetic as the vectorised query.
+        """
+        if source == target:
+            return 0.0
+        slot, want = int(self._slot[target]), int(self._slot[source])
+        cache = self._searches[self.directed]
+        reach = cache.get(slot)
+        value = np.inf if reach is None else reach.one(want)
+        if reach is not None and (reach.limit == np.inf or np.isfinite(value)):
+            cache.move_to_end(slot)
+        else:
+            value = float(self._fresh(slot, True, np.inf, np.array([want]))[0])
+        return value + float(self.offset[source]) + float(self.offset[target])
 
     def compute(self, source: int) -> np.ndarray:
         """Snap distance + shortest path from the source's node + snap distance."""

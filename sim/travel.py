@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 ALL_PAIRS_MAX_CELLS = 2500
 CACHE_BYTES = 256 * 2**20  # bound on cached single-source fields
 UPPER_MARGIN = 1e-9  # relative slack on bounds from forward fields (rounding)
+TIE_MARGIN = 1e-9  # relative slack on a search limit set by another officer's time
 
 
 class DistanceField:
@@ -126,6 +127,10 @@ class DistanceField:
     def between(self, a: int, b: int) -> float:
         """Return the effective distance from cell ``a`` to cell ``b``."""
         return float(self.to_cells(a, np.array([b]))[0])
+
+    def target_one(self, target: int, source: int) -> float:
+        """Exact distance from ``source`` to ``target`` (as ``to_target`` for one source)."""
+        return float(self.to_target(target, np.array([source]))[0])
 
     def car_speed(self, t: float) -> float:
         """Speed multiplier for cars setting off at minute ``t`` (``hour_factors``)."""
@@ -351,19 +356,27 @@ def _upper_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
 
 def _minutes_within(field: DistanceField, officers: Officers, idx: np.ndarray,
                     pos: np.ndarray, cell: int, speed: float, limit: float) -> np.ndarray:
-    """Times of officers ``idx``; those above ``limit`` minutes may be ``inf``."""
-    turnout, per_m = officers.turnout[idx], officers.min_per_m[idx]
-    car_per_m = field.car_min_per_m
-    foot = ~officers.vehicle[idx] if field.walk is not None else np.zeros(idx.size, bool)
+    """Times of officers ``idx``; those above ``limit`` minutes may be ``inf``.
+
+    Walkers (on a street network) search only as far as the fastest car's time: one slower
+    than every car cannot be the nearest, so it may get ``inf`` too.
+    """
+    turnout = officers.turnout[idx]
+    per_m = officers.minutes_per_m(idx, field.car_min_per_m, speed)
+    foot = ~officers.vehicle[idx] if field.walk is not None else None
+    if foot is None or not foot.any():
+        return turnout + field.to_target(cell, pos, _metres(limit, turnout, per_m)) * per_m
+    dist = np.empty(idx.size)
     car = ~foot
-    dist = np.zeros(idx.size)
+    walk_limit = limit
     if car.any():
-        k = (per_m[car] if car_per_m is None else np.full(car.sum(), car_per_m)) / speed
-        dist[car] = field.to_target(cell, pos[car], _metres(limit, turnout[car], k))
-    if foot.any() and field.walk is not None:
-        dist[foot] = field.walk.to_target(cell, pos[foot],
-                                          _metres(limit, turnout[foot], per_m[foot]))
-    return officers.travel_minutes(idx, dist, car_per_m, speed)
+        dist[car] = field.to_target(cell, pos[car], _metres(limit, turnout[car], per_m[car]))
+        # A hair beyond the fastest car, so that a tie with it stays exact.
+        fastest = float((turnout[car] + dist[car] * per_m[car]).min())
+        walk_limit = min(limit, fastest * (1.0 + TIE_MARGIN) + TIE_MARGIN)
+    dist[foot] = field.walk.to_target(cell, pos[foot],
+                                      _metres(walk_limit, turnout[foot], per_m[foot]))
+    return turnout + dist * per_m
 
 
 def _metres(limit: float, turnout: np.ndarray, min_per_m: np.ndarray) -> float:

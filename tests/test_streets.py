@@ -195,15 +195,19 @@ def test_a_car_takes_length_over_speed_exactly(tmp_path):
     model = street_model(tmp_path)
     length = osm_lengths(tmp_path / "city.osm")
     a, b = cell(0, 0), cell(1, 0)
+    d = model.dispatcher
     model.force.place(np.array([0, 1]), np.array([a, a]))
-    times = model.dispatcher.travel_times(np.array([0, 1]), b)
+    times = [d.travel_one(i, b) for i in (0, 1)]
     car = 1.0 + length[1, 2] / (30 * MILES_TO_KM * 1000.0) * 60.0
     walk = 1.0 + length[1, 2] / (5.0 * 1000.0) * 60.0
     assert times[0] == pytest.approx(car, rel=1e-12, abs=0)
     assert times[1] == pytest.approx(walk, rel=1e-12, abs=0)
+    # the search for the nearest: the car exact; the walker, slower, need not be searched
+    search = d.travel_times(np.array([0, 1]), b)
+    assert search[0] == times[0] and search[1] in (times[1], np.inf)
     # back the other way the car takes the residential loop at 30 km/h; the walker does not
     model.force.place(np.array([0, 1]), np.array([b, b]))
-    back = model.dispatcher.travel_times(np.array([0, 1]), a)
+    back = [d.travel_one(i, a) for i in (0, 1)]
     loop = length[2, 6] + length[6, 5] + length[5, 1]
     assert back[0] == pytest.approx(1.0 + loop / 30_000.0 * 60.0, rel=1e-12, abs=0)
     assert back[1] == pytest.approx(walk, rel=1e-12, abs=0)
@@ -421,6 +425,38 @@ def test_bounded_searches_never_change_the_choice(monkeypatch):
     pd.testing.assert_frame_equal(exact, tight)
 
 
+@pytest.mark.filterwarnings("ignore::sim.datafile.DataWarning")
+@pytest.mark.parametrize("bounded", [False, True])
+def test_the_search_for_the_nearest_agrees_with_each_officer_s_exact_time(monkeypatch,
+                                                                       bounded):
+    """Cars and walkers anywhere on the replay's network: the nearest and their minutes are
+    those of each officer's own exact time (ties to the lower index); a time the search
+    leaves out (``inf``) belongs to an officer slower than the nearest."""
+    import sim.street_field
+
+    if bounded:
+        monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 0)
+    model = build_model(load_scenario("replay_synthetic", {"run.days": 1}), days=1)
+    f, d = model.force, model.dispatcher
+    rng = np.random.default_rng(11)
+    cells, everyone = model.layout.in_city, np.arange(f.n)
+    assert (~f.vehicle).sum() >= 5  # the preset has foot officers
+    pruned = 0
+    for trial in range(60):
+        f.pos[:] = rng.choice(cells, f.n)
+        cell = int(rng.choice(cells))
+        if trial % 3 == 0:  # a walker at the scene or next door: the nearest may walk
+            f.pos[int(rng.choice(np.flatnonzero(~f.vehicle)))] = cell
+        times = d.travel_times(everyone, cell)
+        exact = np.array([d.travel_one(i, cell) for i in everyone.tolist()])
+        assert int(times.argmin()) == int(exact.argmin()) and times.min() == exact.min()
+        kept = np.isfinite(times)
+        np.testing.assert_array_equal(times[kept], exact[kept])
+        assert (exact[~kept] > exact.min()).all()
+        pruned += int((~kept & ~f.vehicle).sum())
+    assert pruned > 0  # walkers were left out of some searches
+
+
 def test_a_geo_city_runs_on_its_openstreetmap_streets(tmp_path):
     """End to end: a precinct file sets the frame; the OSM nodes land on their cells."""
     gpd = pytest.importorskip("geopandas")
@@ -548,6 +584,7 @@ def test_bounded_officer_minutes_keep_the_nearest_exact(monkeypatch):
     n = 30
     officers = SimpleNamespace(turnout=np.ones(n), min_per_m=np.full(n, 0.002),
                                vehicle=np.ones(n, bool))
+    officers.minutes_per_m = lambda idx, car, speed: np.full(idx.size, car / speed)
     officers.travel_minutes = lambda idx, d, car, speed: officers.turnout[idx] + d * car / speed
     rng = np.random.default_rng(8)
     posts = np.array([5, 40, 41])
