@@ -1,9 +1,10 @@
 """Travel fields over a snapped street network: cars at the streets' speeds, walkers both ways.
 
 Distances are *effective metres*: metres at :data:`REFERENCE_KPH`, so a car takes
-``effective metres * CAR_MIN_PER_M`` minutes (``length / speed`` on every edge). Searches are
-Dijkstra runs on the node graph (the reversed graph for :meth:`NetworkField.to_target`),
-cached per node, and may stop at a limit (bounded dispatch searches, :mod:`sim.travel`).
+``effective metres * CAR_MIN_PER_M`` minutes (``length / speed`` on every edge). Dispatch asks
+who of several units gets to a cell first (:meth:`NetworkField.nearest_times`, one search that
+stops at the nearest, :mod:`sim.street_search`); whole fields and one unit's trips come from
+Dijkstra searches over the whole graph (the reversed graph towards a target), cached per node.
 Built by :mod:`sim.streets`.
 """
 
@@ -15,17 +16,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.osm import FIELD
-from sim.travel import CACHE_BYTES, Budget, DistanceField
+from sim.travel import CACHE_BYTES, DistanceField
 
 WHOLE_BYTES = 64 * 2**20
-"""Networks whose used nodes' all-pairs table fits in this many bytes search whole."""
-FORWARD_AFTER = 200
-"""Queries a source cell appears in before it gets a forward field (:meth:`estimate_to`)."""
-FORWARD_MAX = 64
-"""Most source cells with a forward field (each one float per used node)."""
+"""Networks whose used nodes' all-pairs table fits in this many bytes cache every target."""
+WHOLE_AFTER = 3
+"""Single-unit trips to a target before it gets a whole, cached search (:meth:`target_one`)."""
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
+
+    from sim.street_search import SearchGraph
 
 REFERENCE_KPH = 30.0
 """Effective metres are metres at this speed."""
@@ -33,40 +34,11 @@ CAR_MIN_PER_M = 60.0 / (1000.0 * REFERENCE_KPH)
 """Minutes a car takes per effective metre."""
 
 
-class _Reach:
-    """One search's distances to the used nodes: dense, or only the finite ones (bounded)."""
-
-    def __init__(self, dist: np.ndarray, limit: float) -> None:
-        self.limit = limit
-        finite = np.flatnonzero(np.isfinite(dist))
-        if finite.size * 2 < dist.size:
-            self.index: np.ndarray | None = finite
-            self.values = dist[finite]
-        else:
-            self.index, self.values = None, dist
-        self.nbytes = self.values.nbytes + (0 if self.index is None else self.index.nbytes)
-
-    def one(self, want: int) -> float:
-        """Distance to the used node ``want`` (``inf`` beyond the search's reach)."""
-        if self.index is None:
-            return float(self.values[want])
-        pos = int(np.searchsorted(self.index, want))
-        if pos < self.index.size and self.index[pos] == want:
-            return float(self.values[pos])
-        return np.inf
-
-    def at(self, want: np.ndarray) -> np.ndarray:
-        """Distances to the used nodes ``want`` (``inf`` beyond the search's reach)."""
-        if self.index is None:
-            return self.values[want]
-        if self.index.size == 0:
-            return np.full(want.shape, np.inf)
-        pos = np.minimum(np.searchsorted(self.index, want), self.index.size - 1)
-        return np.where(self.index[pos] == want, self.values[pos], np.inf)
-
-
 class NetworkField(DistanceField):
-    """Cell-to-cell distances over a snapped network, cached per node.
+    """Cell-to-cell distances over a snapped network.
+
+    A cell's distance to another is the snap offset of each plus the shortest path between
+    their nodes, summed as ``(path + source offset) + target offset`` everywhere.
 
     Args:
         matrix: Node adjacency (effective metres), row = from, column = to.
@@ -74,8 +46,6 @@ class NetworkField(DistanceField):
         node_of_cell: Nearest node of every cell.
         offset: Distance (in the field's units) from every cell centre to its node.
     """
-
-    bounded = True
 
     def __init__(self, matrix: csr_matrix, directed: bool, node_of_cell: np.ndarray,
                  offset: np.ndarray) -> None:
@@ -86,155 +56,92 @@ class NetworkField(DistanceField):
         self.node_of_cell = node_of_cell
         self.offset = offset
         self._used, self._slot = np.unique(node_of_cell, return_inverse=True)
-        self._searches: dict[bool, OrderedDict[int, _Reach]] = {False: OrderedDict(),
-                                                                 True: OrderedDict()}
+        # whole searches from (False) or towards (True) a used node, over the used nodes
+        self._searches: dict[bool, OrderedDict[int, np.ndarray]] = {False: OrderedDict(),
+                                                                     True: OrderedDict()}
         self._bytes = 0
-        self._centres: np.ndarray | None = None
-        self._per_m = 0.0
-        # A small network keeps every search whole: each cell is searched at most once, and
-        # dispatch needs no time budget (every distance is exact).
+        # On a small network every target's whole search is kept (each searched once).
         self._whole = self._used.size ** 2 * 8 <= WHOLE_BYTES
-        self.bounded = not self._whole
-        self._seen = np.zeros(self._used.size, dtype=np.int64)
-        self._row_of = np.full(self._used.size, -1, dtype=np.int64)
-        self._rows: np.ndarray | None = None
-        self._n_rows = 0
+        self._asked = np.zeros(self._used.size, dtype=np.int64)  # target_one's queries
+        self._graph: SearchGraph | None = None  # the reversed graph, for nearest_times
 
-    def bound_by_straight_line(self, centres: np.ndarray, per_m: float) -> None:
-        """Declare that a trip is never shorter than ``per_m`` times the straight line.
+    def prepare(self) -> None:
+        """Get the nearest-unit search ready (its graph, its compiled code: part of a build)."""
+        if self._graph is None:
+            from sim.street_search import SearchGraph
 
-        Then a bounded query whose sources are all farther than its limit in a straight
-        line needs no search.
+            self._graph = SearchGraph(self._matrix_t)
+            self._graph.nearest_minutes(0, 0.0, np.zeros(1, np.int64), np.zeros(1),
+                                        np.zeros(1, bool), np.zeros(1), np.ones(1))
 
-        Args:
-            centres: Cell centres (m), shape (n_cells, 2).
-            per_m: Smallest field distance per straight metre (edges and snap lines).
-        """
-        self._centres, self._per_m = centres, per_m
+    def nearest_times(self, target: int, sources: np.ndarray, turnout: np.ndarray,
+                      per_m: np.ndarray, best: float = np.inf) -> np.ndarray:
+        """Minutes of units at ``sources`` to reach ``target``; ``inf`` if they cannot be first.
 
-    def estimate_to(self, target: int, sources: np.ndarray) -> np.ndarray:
-        """Distances from ``sources`` to ``target`` where a source's forward field is kept.
-
-        Sources seen in :data:`FORWARD_AFTER` queries (the posts where units wait) get one
-        whole search from their node (at most :data:`FORWARD_MAX` of them). Such a search
-        adds the edges in the other order than :meth:`to_target`'s, so its values may differ
-        from it in the last bits: they only bound how far :meth:`to_target` must look.
+        Each unit takes ``turnout + distance * per_m`` minutes; the search stops once no unit
+        still unreached can beat the fastest (or ``best``, a time another unit achieves), so
+        the fastest and every unit as fast are exact, bit for bit (:mod:`sim.street_search`).
 
         Args:
             target: Flat index of the destination cell.
-            sources: Flat indices of the starting cells.
+            sources: Flat indices of the units' cells.
+            turnout: Minutes before each unit sets off.
+            per_m: Minutes per effective metre of each unit.
+            best: Units slower than this need not be searched for.
 
         Returns:
-            Effective metres, ``inf`` for sources without a forward field.
+            Minutes, one per unit.
         """
-        if not self.bounded:
-            return np.full(sources.shape, np.inf)
-        slots = self._slot[sources]
-        self._seen[slots] += 1
-        due = self._seen[slots] == FORWARD_AFTER
-        if due.any():
-            self._add_forward(np.unique(slots[due]))
-        out = np.full(sources.shape, np.inf)
-        if self._rows is not None:
-            row = self._row_of[slots]
-            has = row >= 0
-            out[has] = self._rows[row[has], self._slot[target]]
-        out += self.offset[sources] + self.offset[target]
-        out[sources == target] = 0.0
-        return out
-
-    def covered_to(self, target: int) -> float:
-        """How far (effective metres) a cached search towards ``target`` reaches (0: none).
-
-        A :meth:`to_target` query with a ``limit`` up to this needs no new search.
-        """
-        reach = self._searches[self.directed].get(int(self._slot[target]))
-        return 0.0 if reach is None else reach.limit + float(self.offset[target])
-
-    def _add_forward(self, slots: np.ndarray) -> None:
-        """One whole search from each of ``slots``' nodes, while fewer than FORWARD_MAX."""
-        from scipy.sparse.csgraph import dijkstra
-
-        if self._rows is None:
-            self._rows = np.empty((FORWARD_MAX, self._used.size))
-        for slot in slots.tolist():
-            if self._n_rows < FORWARD_MAX:
-                self._rows[self._n_rows] = dijkstra(self._matrix, directed=True,
-                                                    indices=int(self._used[slot]))[self._used]
-                self._row_of[slot] = self._n_rows
-                self._n_rows += 1
-
-    def _out_of_reach(self, cell: int, others: np.ndarray, limit: float) -> bool:
-        if self._centres is None or not np.isfinite(limit) or self._per_m <= 0:
-            return False
-        gap = self._centres[others] - self._centres[cell]
-        return bool((np.hypot(gap[:, 0], gap[:, 1]) * self._per_m > limit).all())
-
-    def _cached(self, slot: int, backward: bool, limit: float,
-                want: np.ndarray) -> np.ndarray | None:
-        """A cached search's distances to ``want`` if it went far enough, else None."""
-        reach = self._searches[backward and self.directed].get(slot)
-        if reach is None:
-            return None
-        values = reach.at(want)
-        if reach.limit >= limit or np.isfinite(values).all():
-            self._searches[backward and self.directed].move_to_end(slot)
-            return values
-        return None
-
-    def _fresh(self, slot: int, backward: bool, limit: float, want: np.ndarray) -> np.ndarray:
-        """Search from (or to) the node of ``slot`` up to ``limit``; cache it (LRU, bytes)."""
-        from scipy.sparse.csgraph import dijkstra
-
-        cache = self._searches[backward and self.directed]
-        old = cache.pop(slot, None)
-        if old is not None:
-            self._bytes -= old.nbytes
-        matrix = self._matrix_t if backward else self._matrix
-        reach = _Reach(dijkstra(matrix, directed=True, indices=int(self._used[slot]),
-                                limit=limit)[self._used], limit)
-        cache[slot] = reach
-        self._bytes += reach.nbytes
-        while self._bytes > CACHE_BYTES and len(cache) > 1:
-            self._bytes -= cache.popitem(last=False)[1].nbytes
-        return reach.at(want)
-
-    def _cells(self, cell: int, others: np.ndarray, backward: bool,
-               limit: float = np.inf) -> np.ndarray:
-        """Distances between ``cell`` and ``others``: exact up to ``limit``, maybe ``inf`` beyond.
-
-        A cached search serves when it went as far as ``limit`` (or reached every node wanted);
-        else no search is needed when every other cell is out of reach in a straight line;
-        else one Dijkstra search from the cell's node (to ``limit``, or whole on a small
-        network), cached (least recently used out, within :data:`~sim.travel.CACHE_BYTES`).
-        """
-        want = self._slot[others]
-        slot = int(self._slot[cell])
-        node_limit = max(limit - float(self.offset[cell]), 0.0)
-        by_node = self._cached(slot, backward, node_limit, want)
-        if by_node is None:
-            if self._out_of_reach(cell, others, limit):
-                return np.full(others.shape, np.inf)
-            by_node = self._fresh(slot, backward, np.inf if self._whole else node_limit, want)
-        out = by_node + self.offset[others] + self.offset[cell]
-        return np.where(others == cell, 0.0, out)
+        self.prepare()
+        assert self._graph is not None
+        return self._graph.nearest_minutes(
+            int(self.node_of_cell[target]), float(self.offset[target]),
+            self.node_of_cell[sources], self.offset[sources], sources == target, turnout,
+            per_m, best)
 
     def target_one(self, target: int, source: int) -> float:
         """Exact distance from ``source`` to ``target`` (:meth:`to_target` for one source).
 
-        No arrays: the same cache and the same arithmetic as the vectorised query.
+        A target asked for again and again (a post units drive back to) gets one whole
+        search, cached, as does every target on a small network; otherwise one search stops
+        at the source (:meth:`nearest_times`). All give the same distance.
         """
         if source == target:
             return 0.0
-        slot, want = int(self._slot[target]), int(self._slot[source])
-        cache = self._searches[self.directed]
-        reach = cache.get(slot)
-        value = np.inf if reach is None else reach.one(want)
-        if reach is not None and (reach.limit == np.inf or np.isfinite(value)):
+        slot = int(self._slot[target])
+        field = self._searches[self.directed].get(slot)
+        if field is None and not (self._whole or self._asked[slot] >= WHOLE_AFTER):
+            self._asked[slot] += 1
+            return float(self.nearest_times(target, np.array([source]), np.zeros(1),
+                                            np.ones(1))[0])
+        by_node = self._search(slot, backward=True)[self._slot[source]]
+        return float(by_node + self.offset[source]) + float(self.offset[target])
+
+    def _search(self, slot: int, backward: bool) -> np.ndarray:
+        """Whole search from (or towards) the node of ``slot``, over the used nodes (cached).
+
+        The cache keeps the most recently used searches within :data:`~sim.travel.CACHE_BYTES`.
+        """
+        from scipy.sparse.csgraph import dijkstra
+
+        cache = self._searches[backward and self.directed]
+        field = cache.get(slot)
+        if field is not None:
             cache.move_to_end(slot)
-        else:
-            value = float(self._fresh(slot, True, np.inf, np.array([want]))[0])
-        return value + float(self.offset[source]) + float(self.offset[target])
+            return field
+        matrix = self._matrix_t if backward else self._matrix
+        field = dijkstra(matrix, directed=True, indices=int(self._used[slot]))[self._used]
+        cache[slot] = field
+        self._bytes += field.nbytes
+        while self._bytes > CACHE_BYTES and len(cache) > 1:
+            self._bytes -= cache.popitem(last=False)[1].nbytes
+        return field
+
+    def _cells(self, cell: int, others: np.ndarray, backward: bool) -> np.ndarray:
+        """Distances between ``cell`` and ``others`` (from ``cell``, or towards it)."""
+        by_node = self._search(int(self._slot[cell]), backward)[self._slot[others]]
+        out = by_node + self.offset[others] + self.offset[cell]
+        return np.where(others == cell, 0.0, out)
 
     def compute(self, source: int) -> np.ndarray:
         """Snap distance + shortest path from the source's node + snap distance."""
@@ -248,18 +155,17 @@ class NetworkField(DistanceField):
         """Distance from ``source`` to ``targets`` only."""
         return self._cells(int(source), np.asarray(targets), backward=False)
 
-    def to_target(self, target: int, sources: np.ndarray, limit: float = np.inf) -> np.ndarray:
+    def to_target(self, target: int, sources: np.ndarray) -> np.ndarray:
         """Distance from each of ``sources`` to ``target`` (one-way streets count).
 
         Args:
             target: Flat index of the destination cell.
             sources: Flat indices of the starting cells.
-            limit: Distances above it may come back as ``inf`` (a search that stops there).
 
         Returns:
             Effective metres, one per source.
         """
-        return self._cells(int(target), np.asarray(sources), backward=True, limit=limit)
+        return self._cells(int(target), np.asarray(sources), backward=True)
 
 
 class GraphTravelField(NetworkField):
@@ -286,9 +192,13 @@ class GraphTravelField(NetworkField):
         super().__init__(car, directed, node_of_cell, offset_m * REFERENCE_KPH / access_kph)
         self.walking = NetworkField(walk, False, node_of_cell, offset_m)
         self.walk = self.walking
-        self.budget = Budget()
         self._segments = segments
         self.offset_m = offset_m
+
+    def prepare(self) -> None:
+        """Get the nearest-unit searches of cars and walkers ready (part of a build)."""
+        super().prepare()
+        self.walking.prepare()
 
     def segments(self) -> np.ndarray:
         """Street segments the travel uses, end points in cell coordinates, shape (n, 2, 2).

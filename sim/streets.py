@@ -401,14 +401,7 @@ def snap(net: Network, city: CityConfig, streets: StreetsConfig,
     walk = min_matrix(both_u, both_v, metres, n)
     field = GraphTravelField(car, walk, net.directed, node_of_cell, dist,
                              streets.access_speed_kmh, segments)
-    straight = np.hypot(*(net.xy[net.u] - net.xy[net.v]).T)
-    ok = straight > 1e-9
-    centres = _centres(city)
-    car_ratio = float(np.min(eff[: net.u.size][ok] / straight[ok], initial=np.inf))
-    walk_ratio = float(np.min(np.maximum(net.length[ok], 1e-6) / straight[ok], initial=np.inf))
-    field.bound_by_straight_line(centres, min(car_ratio, REFERENCE_KPH /
-                                              streets.access_speed_kmh))
-    field.walking.bound_by_straight_line(centres, min(walk_ratio, 1.0))
+    field.prepare()
     return field
 
 

@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 ALL_PAIRS_MAX_CELLS = 2500
 CACHE_BYTES = 256 * 2**20  # bound on cached single-source fields
-UPPER_MARGIN = 1e-9  # relative slack on bounds from forward fields (rounding)
-TIE_MARGIN = 1e-9  # relative slack on a search limit set by another officer's time
 
 
 class DistanceField:
@@ -51,10 +49,6 @@ class DistanceField:
     car_min_per_m: float | None = None
     #: Speed multipliers for cars by hour of day 0..23 (None: all 1).
     hour_factors: tuple[float, ...] | None = None
-    #: Whether :meth:`to_target` honours ``limit`` (searches that stop early).
-    bounded = False
-    #: How far dispatch searches look first (bounded fields; None = always exact).
-    budget: Budget | None = None
 
     def _init_cache(self, n_cells: int) -> None:
         self.n_cells = n_cells
@@ -98,7 +92,7 @@ class DistanceField:
         """Distance from ``source`` to ``targets`` only."""
         return self.from_cell(source)[targets]
 
-    def to_target(self, target: int, sources: np.ndarray, limit: float = np.inf) -> np.ndarray:
+    def to_target(self, target: int, sources: np.ndarray) -> np.ndarray:
         """Distance from each of ``sources`` to ``target`` (the direction of travel).
 
         Equal to ``to_cells(target, sources)`` when the field is not directed.
@@ -106,8 +100,6 @@ class DistanceField:
         Args:
             target: Flat index of the destination cell.
             sources: Flat indices of the starting cells.
-            limit: Distances above it may come back as ``inf`` (fields that are ``bounded``
-                stop their search there); every finite value is exact.
 
         Returns:
             Effective metres, one per source.
@@ -254,36 +246,14 @@ def _cached(cache: OrderedDict[int, np.ndarray], key: int,
     return field
 
 
-class Budget:
-    """How far (in minutes) a dispatch search looks first; learnt from the calls so far.
-
-    The nearest unit is usually minutes away, so a search that stops at a few times the
-    recent nearest travel time covers a small part of a large street network. Only the
-    choice's speed depends on it, never the choice (see :func:`officer_minutes`).
-    """
-
-    FIRST_MIN = 15.0
-    FLOOR_MIN = 5.0
-    MARGIN = 1.25
-
-    def __init__(self) -> None:
-        self.minutes = self.FIRST_MIN
-
-    def learn(self, best_min: float) -> None:
-        """After a search: look ``MARGIN`` times as far as this call's nearest unit next."""
-        if np.isfinite(best_min):
-            self.minutes = max(self.FLOOR_MIN, self.MARGIN * best_min)
-
-
 def officer_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
                     pos: np.ndarray, cell: int, now: float) -> np.ndarray:
     """Turnout plus travel for officers ``idx`` at cells ``pos`` to reach ``cell``.
 
     Cars use the field's distances (one-way streets count) at the hour's speed; on a street
-    network foot officers walk its streets both ways. On a ``bounded`` field with several
-    officers the search stops at a time budget: officers who need longer than the fastest may
-    get ``inf`` (so the fastest, and ties to the lower index, are exact), and the budget grows
-    until some officer is within it. One officer always gets the exact time.
+    network foot officers walk its streets both ways. On a street network (a field with
+    ``nearest_times``) the search stops at the nearest officer: officers slower than the
+    fastest may get ``inf``; the fastest, every officer as fast, and a lone officer are exact.
 
     Args:
         field: The travel field.
@@ -300,87 +270,26 @@ def officer_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
         # The grid: everyone covers the same effective metres at their own pace (the hot path).
         return officers.turnout[idx] + field.to_target(cell, pos) * officers.min_per_m[idx]
     speed = field.car_speed(now)
-    budget = field.budget
-    if not field.bounded or idx.size < 2 or budget is None:
-        return _minutes_within(field, officers, idx, pos, cell, speed, np.inf)
-    upper = _upper_minutes(field, officers, idx, pos, cell, speed)
-    limit = min(max(budget.minutes, _covered_minutes(field, officers, idx, cell, speed)),
-                upper)
-    while True:
-        times = _minutes_within(field, officers, idx, pos, cell, speed, limit)
-        best = float(times.min())
-        if best <= limit or not np.isfinite(limit):
-            budget.learn(best)
-            return times
-        grown = limit * 2 if limit < 1e4 else np.inf
-        limit = upper if limit < upper < grown else grown
+    if hasattr(field, "nearest_times"):
+        return _nearest_search(field, officers, idx, pos, cell, speed)
+    return officers.travel_minutes(idx, field.to_target(cell, pos), field.car_min_per_m, speed)
 
 
-def _covered_minutes(field: DistanceField, officers: Officers, idx: np.ndarray, cell: int,
-                     speed: float) -> float:
-    """Minutes within which a cached search to ``cell`` answers every car (0: none).
+def _nearest_search(field: DistanceField, officers: Officers, idx: np.ndarray,
+                    pos: np.ndarray, cell: int, speed: float) -> np.ndarray:
+    """Times of officers ``idx`` on a street network; ``inf`` for some slower than the nearest.
 
-    Looking that far first costs no search (a hot spot's later calls).
-    """
-    covered = getattr(field, "covered_to", None)
-    metres = covered(cell) if covered is not None else 0.0
-    if metres <= 0.0:
-        return 0.0
-    cars = idx[officers.vehicle[idx]] if field.walk is not None else idx
-    if cars.size == 0:
-        return 0.0
-    times = officers.travel_minutes(cars, np.full(cars.size, metres), field.car_min_per_m, speed)
-    return float(times.min()) * (1.0 - UPPER_MARGIN)
-
-
-def _upper_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
-                   pos: np.ndarray, cell: int, speed: float) -> float:
-    """A bound no lower than the nearest officer's time, from forward fields (else ``inf``).
-
-    :meth:`~sim.street_field.NetworkField.estimate_to` may differ from the exact distances in
-    the last bits, hence the margin.
-    """
-    estimate = getattr(field, "estimate_to", None)
-    if estimate is None:
-        return np.inf
-    foot = ~officers.vehicle[idx] if field.walk is not None else np.zeros(idx.size, bool)
-    dist = np.full(idx.size, np.inf)
-    if not foot.all():
-        dist[~foot] = estimate(cell, pos[~foot])
-    walk = getattr(field.walk, "estimate_to", None)
-    if foot.any() and walk is not None:
-        dist[foot] = walk(cell, pos[foot])
-    best = float(officers.travel_minutes(idx, dist, field.car_min_per_m, speed).min())
-    return best * (1.0 + UPPER_MARGIN) + UPPER_MARGIN if np.isfinite(best) else np.inf
-
-
-def _minutes_within(field: DistanceField, officers: Officers, idx: np.ndarray,
-                    pos: np.ndarray, cell: int, speed: float, limit: float) -> np.ndarray:
-    """Times of officers ``idx``; those above ``limit`` minutes may be ``inf``.
-
-    Walkers (on a street network) search only as far as the fastest car's time: one slower
-    than every car cannot be the nearest, so it may get ``inf`` too.
+    Cars search first; walkers (on the walking field) only as far as the fastest car.
     """
     turnout = officers.turnout[idx]
     per_m = officers.minutes_per_m(idx, field.car_min_per_m, speed)
     foot = ~officers.vehicle[idx] if field.walk is not None else None
     if foot is None or not foot.any():
-        return turnout + field.to_target(cell, pos, _metres(limit, turnout, per_m)) * per_m
-    dist = np.empty(idx.size)
-    car = ~foot
-    walk_limit = limit
+        return field.nearest_times(cell, pos, turnout, per_m)
+    times = np.full(idx.size, np.inf)
+    car, best = ~foot, np.inf
     if car.any():
-        dist[car] = field.to_target(cell, pos[car], _metres(limit, turnout[car], per_m[car]))
-        # A hair beyond the fastest car, so that a tie with it stays exact.
-        fastest = float((turnout[car] + dist[car] * per_m[car]).min())
-        walk_limit = min(limit, fastest * (1.0 + TIE_MARGIN) + TIE_MARGIN)
-    dist[foot] = field.walk.to_target(cell, pos[foot],
-                                      _metres(walk_limit, turnout[foot], per_m[foot]))
-    return turnout + dist * per_m
-
-
-def _metres(limit: float, turnout: np.ndarray, min_per_m: np.ndarray) -> float:
-    """Largest distance any of these officers covers within ``limit`` minutes."""
-    if not np.isfinite(limit):
-        return np.inf
-    return float(np.max((limit - turnout) / min_per_m, initial=0.0))
+        times[car] = field.nearest_times(cell, pos[car], turnout[car], per_m[car])
+        best = float(times[car].min())
+    times[foot] = field.walk.nearest_times(cell, pos[foot], turnout[foot], per_m[foot], best)
+    return times

@@ -15,6 +15,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim.model
 from sim.api import build_model, incidents_table
@@ -398,43 +400,40 @@ def test_segments_are_the_streets_in_cell_coordinates(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::sim.datafile.DataWarning")
-def test_bounded_searches_never_change_the_choice(monkeypatch):
-    """Searches that stop at a time budget give the same run as exact ones (replay preset)."""
+def test_the_nearest_search_changes_no_choice(monkeypatch):
+    """A run with the search that stops at the nearest unit equals, table for table, one in
+    which every unit's minutes come from a whole search (replay preset, cars and walkers)."""
     import sim.travel
 
     sc = load_scenario("replay_synthetic", {"run.days": 2})
 
-    def run_with(budget: bool):
+    def run():
         model = build_model(sc, seed=5, days=2)
-        if not budget:
-            model.travel.budget = None
         model.run_days(2)
         return incidents_table(model)
 
-    import sim.street_field
+    fast = run()
 
-    # bounded searches, forward fields after a few sightings (the replay network is small
-    # enough to be searched whole otherwise)
-    monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 0)
-    monkeypatch.setattr(sim.street_field, "FORWARD_AFTER", 3)
-    exact = run_with(False)
-    for k, v in {"FIRST_MIN": 0.5, "FLOOR_MIN": 0.5, "MARGIN": 1.0}.items():
-        monkeypatch.setattr(sim.travel.Budget, k, v)
-    tight = run_with(True)
-    assert exact["t_dispatch"].notna().sum() > 100
-    pd.testing.assert_frame_equal(exact, tight)
+    def every_unit(field, officers, idx, pos, cell, speed):
+        foot = ~officers.vehicle[idx]
+        dist = np.where(foot, field.walk.to_target(cell, pos), field.to_target(cell, pos))
+        return officers.travel_minutes(idx, dist, field.car_min_per_m, speed)
+
+    monkeypatch.setattr(sim.travel, "_nearest_search", every_unit)
+    exact = run()
+    assert fast["t_dispatch"].notna().sum() > 100
+    pd.testing.assert_frame_equal(fast, exact)
 
 
 @pytest.mark.filterwarnings("ignore::sim.datafile.DataWarning")
-@pytest.mark.parametrize("bounded", [False, True])
-def test_the_search_for_the_nearest_agrees_with_each_officer_s_exact_time(monkeypatch,
-                                                                       bounded):
+@pytest.mark.parametrize("whole", [True, False])
+def test_the_search_for_the_nearest_agrees_with_each_officer_s_exact_time(monkeypatch, whole):
     """Cars and walkers anywhere on the replay's network: the nearest and their minutes are
     those of each officer's own exact time (ties to the lower index); a time the search
     leaves out (``inf``) belongs to an officer slower than the nearest."""
     import sim.street_field
 
-    if bounded:
+    if not whole:  # one unit's trips: searches that stop at the unit, then cached ones
         monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 0)
     model = build_model(load_scenario("replay_synthetic", {"run.days": 1}), days=1)
     f, d = model.force, model.dispatcher
@@ -494,9 +493,13 @@ def test_a_geo_city_runs_on_its_openstreetmap_streets(tmp_path):
     model.run_days(1)
 
 
-# -- searches: cached, whole, bounded, forward estimates ----------------------------------
-def random_network_field(seed: int, n_nodes: int = 120, n_cells: int = 90):
-    """A random strongly connected one-way network and cells snapped to some of its nodes."""
+# -- searches: whole and cached, or stopping at the nearest unit -------------------------
+def random_network_field(seed: int, n_nodes: int = 120, n_cells: int = 90,
+                         ties: bool = False):
+    """A random strongly connected one-way network and cells snapped to some of its nodes.
+
+    With ``ties`` the weights and offsets are small integers: many equal distances.
+    """
     from scipy.sparse import csr_matrix
 
     from sim.street_field import NetworkField
@@ -507,9 +510,12 @@ def random_network_field(seed: int, n_nodes: int = 120, n_cells: int = 90):
     v = np.concatenate([np.roll(ring, -1), rng.integers(0, n_nodes, 3 * n_nodes)])
     ok = u != v
     w = rng.uniform(10.0, 200.0, u.size) / 3.0  # weights that do not add up exactly
+    if ties:
+        w = rng.integers(1, 4, u.size).astype(float)
     matrix = csr_matrix((w[ok], (u[ok], v[ok])), shape=(n_nodes, n_nodes))
     node_of_cell = rng.integers(0, n_nodes, n_cells)
-    offset = rng.uniform(0.0, 30.0, n_cells)
+    offset = rng.integers(0, 2, n_cells).astype(float) if ties else rng.uniform(0.0, 30.0,
+                                                                                  n_cells)
     return NetworkField(matrix, True, node_of_cell, offset), matrix, node_of_cell, offset
 
 
@@ -524,77 +530,43 @@ def fresh_to(matrix, node_of_cell, offset, target: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("whole", [True, False])
-def test_cached_searches_give_a_fresh_search_s_distances(monkeypatch, whole):
-    """Random cells and limits: every finite value is bit-identical to a fresh search, and
-    every value within the limit is finite (whole or bounded, cached or not)."""
+def test_cached_and_single_searches_give_a_fresh_search_s_distances(monkeypatch, whole):
+    """Random cells: every distance, for many sources or one, cached or not, is bit-identical
+    to a fresh whole search."""
     import sim.street_field
 
     monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 2**30 if whole else 0)
     field, matrix, node_of_cell, offset = random_network_field(3)
-    assert field.bounded is not whole
     rng = np.random.default_rng(4)
     for _ in range(300):
         target = int(rng.integers(0, field.n_cells))
         sources = rng.integers(0, field.n_cells, int(rng.integers(1, 12)))
-        limit = float(rng.choice([np.inf, rng.uniform(0.0, 800.0)]))
-        got = field.to_target(target, sources, limit)
         want = fresh_to(matrix, node_of_cell, offset, target)[sources]
-        finite = np.isfinite(got)
-        assert (got[finite] == want[finite]).all()
-        assert finite[want <= limit].all()
-        if whole:
-            assert finite.all()
-    assert field.covered_to(target) > 0.0
+        assert (field.to_target(target, sources) == want).all()
+        assert [field.target_one(target, int(c)) for c in sources] == want.tolist()
 
 
-def test_forward_estimates_bound_the_exact_distances(monkeypatch):
-    """Sources seen often get a forward field; its estimates equal the exact distances up to
-    rounding, and sources without one get inf."""
-    import sim.street_field
-
-    monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 0)
-    monkeypatch.setattr(sim.street_field, "FORWARD_AFTER", 5)
-    field, matrix, node_of_cell, offset = random_network_field(5)
-    posts = np.array([7, 19])
-    rng = np.random.default_rng(6)
-    assert np.isinf(field.estimate_to(3, posts)).all()
-    for _ in range(10):
-        field.estimate_to(int(rng.integers(0, field.n_cells)), posts)
-    others = np.flatnonzero(~np.isin(node_of_cell, node_of_cell[posts]))[:3]
-    assert np.isinf(field.estimate_to(int(posts[0]), others)).all()  # seen once only
-    for target in rng.integers(0, field.n_cells, 50).tolist():
-        exact = fresh_to(matrix, node_of_cell, offset, target)
-        np.testing.assert_allclose(field.estimate_to(target, posts), exact[posts], rtol=1e-12)
-
-
-def test_bounded_officer_minutes_keep_the_nearest_exact(monkeypatch):
-    """With budgets, forward fields and cached searches the nearest officer and their
-    minutes are those of exact searches (ties to the lower index)."""
-    from types import SimpleNamespace
-
-    import sim.street_field
-    from sim.travel import Budget, officer_minutes
-
-    monkeypatch.setattr(sim.street_field, "WHOLE_BYTES", 0)
-    monkeypatch.setattr(sim.street_field, "FORWARD_AFTER", 4)
-    field, matrix, node_of_cell, offset = random_network_field(7)
-    field.car_min_per_m = 0.002
-    field.budget = Budget()
-    field.budget.minutes = 0.3
-    n = 30
-    officers = SimpleNamespace(turnout=np.ones(n), min_per_m=np.full(n, 0.002),
-                               vehicle=np.ones(n, bool))
-    officers.minutes_per_m = lambda idx, car, speed: np.full(idx.size, car / speed)
-    officers.travel_minutes = lambda idx, d, car, speed: officers.turnout[idx] + d * car / speed
-    rng = np.random.default_rng(8)
-    posts = np.array([5, 40, 41])
-    for _ in range(400):
-        idx = np.sort(rng.choice(n, int(rng.integers(2, 10)), replace=False))
-        pos = np.where(rng.random(idx.size) < 0.6, rng.choice(posts, idx.size),
-                       rng.integers(0, field.n_cells, idx.size))
-        target = int(rng.integers(0, field.n_cells))
-        got = officer_minutes(field, officers, idx, pos, target, 0.0)
-        exact = 1.0 + fresh_to(matrix, node_of_cell, offset, target)[pos] * 0.002
-        assert int(got.argmin()) == int(exact.argmin())
-        assert got.min() == exact.min()
-    assert (field._row_of[field._slot[posts]] >= 0).all()  # the posts got forward fields
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_units=st.integers(1, 25), ties=st.booleans(),
+       best=st.sampled_from([np.inf, 2.0, 0.5]))
+def test_the_nearest_search_is_exact_for_the_nearest(seed, n_units, ties, best):
+    """Units anywhere (some on one cell, some at the target, equal or unequal turnouts and
+    speeds, networks with many equal distances): the fastest and every unit as fast are
+    exact, bit for bit; a unit left out (``inf``) is slower than the fastest or ``best``."""
+    field, matrix, node_of_cell, offset = random_network_field(seed % 1000, ties=ties)
+    rng = np.random.default_rng(seed)
+    target = int(rng.integers(0, field.n_cells))
+    sources = rng.integers(0, field.n_cells, n_units)
+    sources[rng.random(n_units) < 0.15] = target
+    sources[rng.random(n_units) < 0.3] = sources[0]  # units on one cell
+    turnout = np.ones(n_units) if ties else rng.uniform(0.0, 2.0, n_units)
+    per_m = np.full(n_units, 0.5) if ties else rng.choice([0.002, 0.012, 0.002 / 0.7], n_units)
+    if ties and best < np.inf:
+        best = 1.0 + 0.5 * float(rng.integers(1, 8))  # a time some unit may tie
+    got = field.nearest_times(target, sources, turnout, per_m, best)
+    exact = turnout + fresh_to(matrix, node_of_cell, offset, target)[sources] * per_m
+    kept = np.isfinite(got)
+    np.testing.assert_array_equal(got[kept], exact[kept])
+    fastest = exact.min()
+    assert kept[exact == fastest].all() or fastest > best
+    assert (exact[~kept] > min(fastest, best)).all()
