@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/street_bench.py [--case replay|large|both] [--days 30]
-                                                [--hash] [--json FILE]
+                                                [--hash] [--repeat N] [--json FILE]
 
 Cases:
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -117,14 +118,15 @@ def timed(scenario: Any, days: int, want_hash: bool) -> dict:
     return row
 
 
-def bench(case: str, days: int, want_hash: bool) -> dict:
-    """Grid and street run of one case, side by side."""
+def bench(case: str, days: int, want_hash: bool, repeat: int = 1) -> dict:
+    """Grid and street run of one case, side by side (alternating; medians of ``repeat``)."""
     with tempfile.TemporaryDirectory(prefix="street-bench-") as tmp:
         start = time.perf_counter()
         grid_s, street_s = scenarios(case, Path(tmp), days)
         prep = time.perf_counter() - start
-        grid = timed(grid_s, days, want_hash)
-        street = timed(street_s, days, want_hash)
+        runs = [(timed(grid_s, days, want_hash), timed(street_s, days, want_hash))
+                for _ in range(repeat)]
+        grid, street = (_median([r[k] for r in runs]) for k in (0, 1))
     ratio = street["run_s"] / max(grid["run_s"], 1e-9)
     total = (street["build_s"] + street["run_s"]) / max(grid["build_s"] + grid["run_s"], 1e-9)
     print(f"{case:<7} network written in {prep:5.1f} s")
@@ -137,6 +139,14 @@ def bench(case: str, days: int, want_hash: bool) -> dict:
             "run_ratio": round(ratio, 2), "total_ratio": round(total, 2)}
 
 
+def _median(rows: list[dict]) -> dict:
+    """The first row with each timing replaced by its median over ``rows``."""
+    out = dict(rows[0])
+    for key in ("build_s", "run_s"):
+        out[key] = round(statistics.median(r[key] for r in rows), 2)
+    return out
+
+
 def main() -> None:
     """Run the chosen cases."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -144,9 +154,11 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--hash", action="store_true", help="hash each run's incident table")
     ap.add_argument("--json", type=Path, help="write the figures to this file")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run grid and streets this many times, alternating; report medians")
     args = ap.parse_args()
     cases = ("replay", "large") if args.case == "both" else (args.case,)
-    rows = [bench(c, args.days, args.hash) for c in cases]
+    rows = [bench(c, args.days, args.hash, max(args.repeat, 1)) for c in cases]
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

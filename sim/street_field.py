@@ -53,8 +53,8 @@ class NetworkField(DistanceField):
         self.directed = directed
         self._matrix = matrix
         self._matrix_t = matrix.T.tocsr() if directed else matrix
-        self.node_of_cell = node_of_cell
-        self.offset = offset
+        self.node_of_cell = np.asarray(node_of_cell, np.int64)
+        self.offset = np.asarray(offset, np.float64)
         self._used, self._slot = np.unique(node_of_cell, return_inverse=True)
         # whole searches from (False) or towards (True) a used node, over the used nodes
         self._searches: dict[bool, OrderedDict[int, np.ndarray]] = {False: OrderedDict(),

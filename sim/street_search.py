@@ -71,10 +71,10 @@ class SearchGraph:
             any unit reached before the search stopped, else ``inf``.
         """
         return _nearest(self.indptr, self.indices, self.weights, int(target),
-                        float(target_off), nodes.astype(np.int64),
-                        src_off.astype(np.float64), same,
-                        turnout.astype(np.float64), per_m.astype(np.float64), float(best),
-                        self._dist, self._done, self._touched, self._heap_key,
+                        float(target_off), np.asarray(nodes, np.int64),
+                        np.asarray(src_off, np.float64), np.asarray(same, np.bool_),
+                        np.asarray(turnout, np.float64), np.asarray(per_m, np.float64),
+                        float(best), self._dist, self._done, self._touched, self._heap_key,
                         self._heap_node)
 
 
