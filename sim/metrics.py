@@ -422,7 +422,9 @@ def victimised_share(incidents: pd.DataFrame | IncidentTally, layout: CityLayout
     by_cell[empty] = 0.0
 
     def distinct(persons: np.ndarray, hits: np.ndarray) -> float:
-        ok = persons >= 1
+        # persons * (1 - (1 - 1/persons) ** hits): distinct persons among `hits` uniform
+        # draws; one person (or less) is hit at most once, min(hits, persons).
+        ok = persons > 1
         return float((persons[ok] * -np.expm1(hits[ok] * np.log1p(-1.0 / persons[ok]))).sum()
                      + np.minimum(hits[~ok], persons[~ok]).sum())
 

@@ -87,3 +87,21 @@ def test_victimised_share_follows_the_incident_rate_per_person():
     fewer = run(sc.with_overrides({"residents.agents": 1_000}), days=days)
     assert fewer.summary["victimised_share"] == pytest.approx(
         res.summary["victimised_share"], rel=0.01)
+
+
+def test_victimised_share_of_a_one_person_pool():
+    """A cell or community of exactly one person: hit at most once, no 0 * log(0)."""
+    from types import SimpleNamespace
+
+    import sim.metrics
+
+    layout = SimpleNamespace(population=np.array([1.0, 0.0, 3.0]), height=1,
+                             community=np.array([0, 0, 1]), n_communities=2)
+    for hits, want in (([0, 0, 0], 0.0), ([2, 0, 0], 1 / 4), ([0, 3, 0], 1 / 4),
+                       ([0, 0, 1], 1 / 4)):
+        tally = SimpleNamespace(victim_cells=SimpleNamespace(
+            first=lambda n, h=hits: np.asarray(h[:n], dtype=float)))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(sim.metrics, "as_tally", lambda incidents, height, t=tally: t)
+            got = sim.metrics.victimised_share(None, layout)
+        assert got == pytest.approx(want, rel=1e-12)
