@@ -47,6 +47,8 @@ class NetworkField(DistanceField):
         offset: Distance (in the field's units) from every cell centre to its node.
     """
 
+    searches_nearest = True
+
     def __init__(self, matrix: csr_matrix, directed: bool, node_of_cell: np.ndarray,
                  offset: np.ndarray) -> None:
         self._init_cache(node_of_cell.size)

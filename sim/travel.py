@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
     from agents.officers import Officers
+    from sim.street_field import NetworkField
 
 ALL_PAIRS_MAX_CELLS = 2500
 CACHE_BYTES = 256 * 2**20  # bound on cached single-source fields
@@ -49,6 +50,9 @@ class DistanceField:
     car_min_per_m: float | None = None
     #: Speed multipliers for cars by hour of day 0..23 (None: all 1).
     hour_factors: tuple[float, ...] | None = None
+    #: Whether dispatch asks :meth:`~sim.street_field.NetworkField.nearest_times` (a street
+    #: network: one search that stops at the nearest unit) instead of every unit's distance.
+    searches_nearest = False
 
     def _init_cache(self, n_cells: int) -> None:
         self.n_cells = n_cells
@@ -251,8 +255,8 @@ def officer_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
     """Turnout plus travel for officers ``idx`` at cells ``pos`` to reach ``cell``.
 
     Cars use the field's distances (one-way streets count) at the hour's speed; on a street
-    network foot officers walk its streets both ways. On a street network (a field with
-    ``nearest_times``) the search stops at the nearest officer: officers slower than the
+    network foot officers walk its streets both ways. On a street network
+    (``field.searches_nearest``) the search stops at the nearest officer: officers slower than the
     fastest may get ``inf``; the fastest, every officer as fast, and a lone officer are exact.
 
     Args:
@@ -270,12 +274,12 @@ def officer_minutes(field: DistanceField, officers: Officers, idx: np.ndarray,
         # The grid: everyone covers the same effective metres at their own pace (the hot path).
         return officers.turnout[idx] + field.to_target(cell, pos) * officers.min_per_m[idx]
     speed = field.car_speed(now)
-    if hasattr(field, "nearest_times"):
-        return _nearest_search(field, officers, idx, pos, cell, speed)
+    if field.searches_nearest:
+        return _nearest_search(cast("NetworkField", field), officers, idx, pos, cell, speed)
     return officers.travel_minutes(idx, field.to_target(cell, pos), field.car_min_per_m, speed)
 
 
-def _nearest_search(field: DistanceField, officers: Officers, idx: np.ndarray,
+def _nearest_search(field: NetworkField, officers: Officers, idx: np.ndarray,
                     pos: np.ndarray, cell: int, speed: float) -> np.ndarray:
     """Times of officers ``idx`` on a street network; ``inf`` for some slower than the nearest.
 
@@ -291,5 +295,6 @@ def _nearest_search(field: DistanceField, officers: Officers, idx: np.ndarray,
     if car.any():
         times[car] = field.nearest_times(cell, pos[car], turnout[car], per_m[car])
         best = float(times[car].min())
-    times[foot] = field.walk.nearest_times(cell, pos[foot], turnout[foot], per_m[foot], best)
+    walk = cast("NetworkField", field.walk)
+    times[foot] = walk.nearest_times(cell, pos[foot], turnout[foot], per_m[foot], best)
     return times
