@@ -2,10 +2,11 @@
 
 Dispatch asks, for every call: of these units, each at a cell, with their own turnout and
 minutes per metre, who gets to the incident's cell first, and when? On a street network
-the answer needs shortest paths. :func:`nearest_minutes` runs one Dijkstra search from the
-incident's node over the reversed graph (the direction of travel counts) and stops as soon
-as no unit not yet reached can beat the best time found: usually after a small part of the
-network. Units the search did not reach get ``inf``; every finite time is exact.
+the answer needs shortest paths. :meth:`SearchGraph.nearest_minutes` runs one Dijkstra search
+from the incident's node over the reversed graph (the direction of travel counts) and stops
+as soon as no unit not yet reached can beat the best time found: it settles every node
+closer than the nearest unit, and no more than a few beyond. Units the search did not reach
+get ``inf``; every finite time is exact.
 
 Exact means bit for bit what a whole search gives. Dijkstra's labels are the unique
 solution of ``d(v) = min over edges (v -> u) of d(u) + w`` in floating point (addition of a
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 
 class SearchGraph:
-    """A graph prepared for :func:`nearest_minutes`, with its scratch arrays.
+    """A graph prepared for nearest-unit searches, with its scratch arrays.
 
     Args:
         matrix: Adjacency (CSR, non-negative weights), row = from, column = to; searches
