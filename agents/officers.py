@@ -429,6 +429,14 @@ class Officers:
         car = own if car_min_per_m is None else car_min_per_m
         return np.where(self.vehicle[idx], car / car_speed, own)
 
+    def minutes_per_m_one(self, i: int, car_min_per_m: float | None = None,
+                          car_speed: float = 1.0) -> float:
+        """:meth:`minutes_per_m` of one officer (plain floats, the same arithmetic)."""
+        own = float(self.min_per_m[i])
+        if not self.vehicle[i]:
+            return own
+        return (own if car_min_per_m is None else car_min_per_m) / car_speed
+
     # -- where they are ---------------------------------------------------------------------
     def positions(self, idx: np.ndarray, now: float) -> np.ndarray:
         """Current cells of officers ``idx`` at minute ``now``.

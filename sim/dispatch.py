@@ -338,13 +338,9 @@ class Dispatcher:
             dist = field.between(cell, at) if not field.directed else field.target_one(cell, at)
             return float(f.turnout[i]) + dist * float(f.min_per_m[i])
         # Officers.travel_minutes for one officer: cars at the hour's speed, walkers walk.
-        own, vehicle = float(f.min_per_m[i]), bool(f.vehicle[i])
-        if vehicle or field.walk is None:
-            dist = field.target_one(cell, at)
-        else:
-            dist = field.walk.target_one(cell, at)
-        car = own if field.car_min_per_m is None else field.car_min_per_m
-        per_m = car / field.car_speed(now) if vehicle else own
+        walk = field.walk if not f.vehicle[i] else None
+        dist = (walk or field).target_one(cell, at)
+        per_m = f.minutes_per_m_one(i, field.car_min_per_m, field.car_speed(now))
         return float(f.turnout[i]) + dist * per_m
 
     def assign(self, incident: Case, i: int, t: float, minutes: float | None = None) -> None:

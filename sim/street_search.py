@@ -126,30 +126,26 @@ def _nearest(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, targe
     n_units = nodes.size
     times = np.full(n_units, np.inf)
     waiting = 0  # units still to reach
+    # The smallest turnout, offset and pace of those: a lower bound on their minutes once
+    # the search has reached distance d is t_min + ((d + o_min) + target_off) * p_min.
+    t_min, o_min, p_min = np.inf, np.inf, np.inf
     for k in range(n_units):
         if same[k]:
             times[k] = turnout[k] + 0.0 * per_m[k]
-            if times[k] < best:
-                best = times[k]
+            best = min(best, times[k])
         else:
             waiting += 1
+            t_min = min(t_min, turnout[k])
+            o_min = min(o_min, src_off[k])
+            p_min = min(p_min, per_m[k])
     if waiting == 0:
         return times
     order = np.argsort(nodes)
     sorted_nodes = nodes[order]
-    # A lower bound on any unit's minutes once the search has reached distance D.
-    t_min, o_min, p_min = np.inf, np.inf, np.inf
-    for k in range(n_units):
-        if not same[k]:
-            t_min = min(t_min, turnout[k])
-            o_min = min(o_min, src_off[k])
-            p_min = min(p_min, per_m[k])
-    n_touched = 0
-    size = 0
     dist[target] = 0.0
-    touched[n_touched] = target
-    n_touched += 1
-    size = _push(heap_key, heap_node, size, 0.0, target)
+    touched[0] = target
+    n_touched = 1
+    size = _push(heap_key, heap_node, 0, 0.0, target)
     while size > 0 and waiting > 0:
         d, u = heap_key[0], heap_node[0]
         size = _pop(heap_key, heap_node, size)
@@ -164,8 +160,7 @@ def _nearest(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, targe
             if not same[k]:
                 times[k] = turnout[k] + ((d + src_off[k]) + target_off) * per_m[k]
                 waiting -= 1
-                if times[k] < best:
-                    best = times[k]
+                best = min(best, times[k])
             j += 1
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
