@@ -45,12 +45,14 @@ class NetworkField(DistanceField):
         directed: Whether ``matrix`` is not symmetric (one-way streets).
         node_of_cell: Nearest node of every cell.
         offset: Distance (in the field's units) from every cell centre to its node.
+        xy: The nodes' coordinates (metres), if known: the nearest-unit search then heads
+            towards the units (an A* search, :mod:`sim.street_search`).
     """
 
     searches_nearest = True
 
     def __init__(self, matrix: csr_matrix, directed: bool, node_of_cell: np.ndarray,
-                 offset: np.ndarray) -> None:
+                 offset: np.ndarray, xy: np.ndarray | None = None) -> None:
         self._init_cache(node_of_cell.size)
         self.directed = directed
         self._matrix = matrix
@@ -65,6 +67,7 @@ class NetworkField(DistanceField):
         # On a small network every target's whole search is kept (each searched once).
         self._whole = self._used.size ** 2 * 8 <= WHOLE_BYTES
         self._asked = np.zeros(self._used.size, dtype=np.int64)  # target_one's queries
+        self._xy = xy
         self._graph: SearchGraph | None = None  # the reversed graph, for nearest_times
 
     def prepare(self) -> None:
@@ -72,7 +75,7 @@ class NetworkField(DistanceField):
         if self._graph is None:
             from sim.street_search import SearchGraph
 
-            self._graph = SearchGraph(self._matrix_t)
+            self._graph = SearchGraph(self._matrix_t, self._xy)
             self._graph.nearest_minutes(0, 0.0, np.zeros(1, np.int64), np.zeros(1),
                                         np.zeros(1, bool), np.zeros(1), np.ones(1))
 
@@ -183,6 +186,7 @@ class GraphTravelField(NetworkField):
         offset_m: Straight-line distance from every cell centre to its node (m).
         access_kph: Speed of cars over that distance.
         segments: Edge end points in cell coordinates, shape (n, 2, 2).
+        xy: The nodes' coordinates (metres).
     """
 
     disconnected = f"{FIELD}: the street network is not connected (keep its largest component)"
@@ -190,9 +194,10 @@ class GraphTravelField(NetworkField):
 
     def __init__(self, car: csr_matrix, walk: csr_matrix, directed: bool,
                  node_of_cell: np.ndarray, offset_m: np.ndarray, access_kph: float,
-                 segments: np.ndarray) -> None:
-        super().__init__(car, directed, node_of_cell, offset_m * REFERENCE_KPH / access_kph)
-        self.walking = NetworkField(walk, False, node_of_cell, offset_m)
+                 segments: np.ndarray, xy: np.ndarray | None = None) -> None:
+        super().__init__(car, directed, node_of_cell, offset_m * REFERENCE_KPH / access_kph,
+                         xy)
+        self.walking = NetworkField(walk, False, node_of_cell, offset_m, xy)
         self.walk = self.walking
         self._segments = segments
         self.offset_m = offset_m

@@ -2,11 +2,13 @@
 
 Dispatch asks, for every call: of these units, each at a cell, with their own turnout and
 minutes per metre, who gets to the incident's cell first, and when? On a street network
-the answer needs shortest paths. :meth:`SearchGraph.nearest_minutes` runs one Dijkstra search
-from the incident's node over the reversed graph (the direction of travel counts) and stops
-as soon as no unit not yet reached can beat the best time found: it settles every node
-closer than the nearest unit, and no more than a few beyond. Units the search did not reach
-get ``inf``; every finite time is exact.
+the answer needs shortest paths. :meth:`SearchGraph.nearest_minutes` runs one search from
+the incident's node over the reversed graph (the direction of travel counts) and stops as
+soon as no unit not yet reached can beat the best time found. Given the nodes' coordinates
+it is an A* search: a node's key is its distance plus a lower bound on the rest of the way to
+the nearest unit (the straight line times the network's smallest ratio of weight to
+straight line), so the search heads towards the units instead of settling every node closer
+than the nearest. Units slower than the fastest get ``inf``; every finite time is exact.
 
 Exact means bit for bit what a whole search gives. Dijkstra's labels are the unique
 solution of ``d(v) = min over edges (v -> u) of d(u) + w`` in floating point (addition of a
@@ -14,6 +16,14 @@ non-negative weight is monotone, so any label-setting order reaches the same lab
 is also what :func:`scipy.sparse.csgraph.dijkstra` computes; a unit's minutes are then
 ``turnout + ((d + source offset) + target offset) * minutes per metre``, in that order, as in
 :class:`sim.street_field.NetworkField`.
+
+The A* search keeps that exactness without needing its bound to be consistent: a node whose
+label falls is searched again, and a node is taken off the heap in the order of its key. Along
+the (floating-point) shortest path to a unit every node's key is at most the unit's distance,
+because the bound is lowered by a margin larger than any rounding of the path's sums
+(:attr:`SearchGraph.slack`). So if the unit can be the fastest, the search reaches every node of
+that path with its exact label before it stops; a unit found slower than the fastest may carry a
+longer path's time and is given ``inf``.
 
 The search is compiled with numba (cached on disk after the first run) because it is the hot
 loop of a run on streets: a call to :func:`scipy.sparse.csgraph.dijkstra` costs 0.07 ms
@@ -37,24 +47,38 @@ class SearchGraph:
     Args:
         matrix: Adjacency (CSR, non-negative weights), row = from, column = to; searches
             run along its rows, so pass the reversed graph to search towards a target.
+        xy: The nodes' coordinates (metres), shape (n, 2): the search is then an A* search
+            towards the units. Without them it is a Dijkstra search.
+
+    Attributes:
+        scale: Lower bound on a path's weight per metre of straight line between its ends:
+            the smallest of every edge's weight over its ends' distance, less one part in
+            10**9 (0 without coordinates: no bound).
+        slack: Subtracted from every bound: more than the rounding of any path's sum
+            (``8 * (nodes + 2) * total weight * 2**-53``).
     """
 
-    def __init__(self, matrix: csr_matrix) -> None:
+    def __init__(self, matrix: csr_matrix, xy: np.ndarray | None = None) -> None:
         csr = matrix.tocsr()
         self.indptr = csr.indptr.astype(np.int64)
         self.indices = csr.indices.astype(np.int64)
         self.weights = csr.data.astype(np.float64)
         n = csr.shape[0]
+        self.xy = np.zeros((n, 2)) if xy is None else np.asarray(xy, np.float64).reshape(n, 2)
+        self.scale = 0.0 if xy is None else _scale(self.indptr, self.indices, self.weights,
+                                                   self.xy)
+        self.slack = 8 * (n + 2) * float(self.weights.sum()) * 2.0**-53
         self._dist = np.full(n, np.inf)
+        self._bound = np.zeros(n)
         self._done = np.zeros(n, dtype=np.bool_)
         self._touched = np.empty(n, dtype=np.int64)
-        self._heap_key = np.empty(self.weights.size + 1)
-        self._heap_node = np.empty(self.weights.size + 1, dtype=np.int64)
+        self._heap_key = np.empty(max(self.weights.size, n) + 1)
+        self._heap_node = np.empty(max(self.weights.size, n) + 1, dtype=np.int64)
 
     def nearest_minutes(self, target: int, target_off: float, nodes: np.ndarray,
                         src_off: np.ndarray, same: np.ndarray, turnout: np.ndarray,
                         per_m: np.ndarray, best: float = np.inf) -> np.ndarray:
-        """Minutes of each unit to the target node; ``inf`` where it cannot be the nearest.
+        """Minutes of each unit to the target node; ``inf`` where it is not the fastest.
 
         Args:
             target: Node searched from (the incident's).
@@ -68,15 +92,30 @@ class SearchGraph:
                 searched for (``inf``).
 
         Returns:
-            Minutes, one per unit: exact for the nearest (ties: every unit as fast) and for
-            any unit reached before the search stopped, else ``inf``.
+            Minutes, one per unit: exact for the fastest and every unit as fast (if no
+            slower than ``best``), else ``inf``.
         """
-        return _nearest(self.indptr, self.indices, self.weights, int(target),
-                        float(target_off), np.asarray(nodes, np.int64),
-                        np.asarray(src_off, np.float64), np.asarray(same, np.bool_),
-                        np.asarray(turnout, np.float64), np.asarray(per_m, np.float64),
-                        float(best), self._dist, self._done, self._touched, self._heap_key,
-                        self._heap_node)
+        return _nearest(self.indptr, self.indices, self.weights, self.xy, self.scale,
+                        self.slack, int(target), float(target_off),
+                        np.asarray(nodes, np.int64), np.asarray(src_off, np.float64),
+                        np.asarray(same, np.bool_), np.asarray(turnout, np.float64),
+                        np.asarray(per_m, np.float64), float(best), self._dist, self._bound,
+                        self._done, self._touched, self._heap_key, self._heap_node)
+
+
+
+@njit(cache=True)
+def _scale(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray,
+           xy: np.ndarray) -> float:
+    """The smallest weight per metre of straight line over all edges, less 1e-9 of it."""
+    scale = np.inf
+    for u in range(indptr.size - 1):
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            gap = np.hypot(xy[u, 0] - xy[v, 0], xy[u, 1] - xy[v, 1])
+            if gap > 0:
+                scale = min(scale, weights[e] / gap)
+    return 0.0 if not np.isfinite(scale) else scale * (1.0 - 1e-9)
 
 
 @njit(cache=True, inline="always")
@@ -116,18 +155,35 @@ def _pop(keys: np.ndarray, vals: np.ndarray, size: int) -> int:
     return size
 
 
+@njit(cache=True, inline="always")
+def _bound(xy: np.ndarray, v: int, unit_xy: np.ndarray, n_at: int, scale: float,
+           slack: float) -> float:
+    """Lower bound on the distance from node ``v`` on to the nearest unit (at least 0).
+
+    The straight line to the nearest of ``unit_xy[:n_at]`` times ``scale``, less ``slack``.
+    """
+    if scale == 0.0:
+        return 0.0
+    near = np.inf
+    for i in range(n_at):
+        dx, dy = xy[v, 0] - unit_xy[i, 0], xy[v, 1] - unit_xy[i, 1]
+        near = min(near, dx * dx + dy * dy)
+    return max(0.0, scale * np.sqrt(near) - slack)
+
+
 @njit(cache=True)
-def _nearest(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, target: int,
-             target_off: float, nodes: np.ndarray, src_off: np.ndarray, same: np.ndarray,
-             turnout: np.ndarray, per_m: np.ndarray, best: float, dist: np.ndarray,
-             done: np.ndarray, touched: np.ndarray, heap_key: np.ndarray,
-             heap_node: np.ndarray) -> np.ndarray:
+def _nearest(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, xy: np.ndarray,
+             scale: float, slack: float, target: int, target_off: float, nodes: np.ndarray,
+             src_off: np.ndarray, same: np.ndarray, turnout: np.ndarray, per_m: np.ndarray,
+             best: float, dist: np.ndarray, bound: np.ndarray, done: np.ndarray,
+             touched: np.ndarray, heap_key: np.ndarray, heap_node: np.ndarray) -> np.ndarray:
     """The search of :meth:`SearchGraph.nearest_minutes` (scratch arrays left as found)."""
     n_units = nodes.size
     times = np.full(n_units, np.inf)
+    reached = same.copy()
     waiting = 0  # units still to reach
     # The smallest turnout, offset and pace of those: a lower bound on their minutes once
-    # the search has reached distance d is t_min + ((d + o_min) + target_off) * p_min.
+    # the search's keys have reached k is t_min + ((k + o_min) + target_off) * p_min.
     t_min, o_min, p_min = np.inf, np.inf, np.inf
     for k in range(n_units):
         if same[k]:
@@ -142,38 +198,66 @@ def _nearest(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, targe
         return times
     order = np.argsort(nodes)
     sorted_nodes = nodes[order]
+    unit_xy = np.empty((n_units, 2))  # the distinct nodes of units still to reach
+    n_at = 0
+    for j in range(n_units):
+        if not same[order[j]] and (n_at == 0 or sorted_nodes[j] != sorted_nodes[j - 1]
+                                   or same[order[j - 1]]):
+            unit_xy[n_at, 0], unit_xy[n_at, 1] = xy[sorted_nodes[j], 0], xy[sorted_nodes[j], 1]
+            n_at += 1
     dist[target] = 0.0
+    bound[target] = _bound(xy, target, unit_xy, n_at, scale, slack)
     touched[0] = target
     n_touched = 1
-    size = _push(heap_key, heap_node, 0, 0.0, target)
-    while size > 0 and waiting > 0:
-        d, u = heap_key[0], heap_node[0]
+    size = _push(heap_key, heap_node, 0, bound[target], target)
+    while size > 0 and (waiting > 0 or scale > 0.0):
+        key, u = heap_key[0], heap_node[0]
         size = _pop(heap_key, heap_node, size)
-        if done[u] or d > dist[u]:
-            continue
-        if t_min + ((d + o_min) + target_off) * p_min > best:
+        if done[u] or key > dist[u] + bound[u]:
+            continue  # a stale entry: u's label has fallen since
+        if t_min + ((key + o_min) + target_off) * p_min > best:
             break
         done[u] = True
+        d = dist[u]
         j = np.searchsorted(sorted_nodes, u)
         while j < n_units and sorted_nodes[j] == u:
             k = order[j]
             if not same[k]:
                 times[k] = turnout[k] + ((d + src_off[k]) + target_off) * per_m[k]
-                waiting -= 1
+                if not reached[k]:
+                    reached[k] = True
+                    waiting -= 1
                 best = min(best, times[k])
             j += 1
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            if done[v]:
-                continue
             nd = d + weights[e]
             if nd < dist[v]:
                 if dist[v] == np.inf:
                     touched[n_touched] = v
                     n_touched += 1
+                    bound[v] = _bound(xy, v, unit_xy, n_at, scale, slack)
                 dist[v] = nd
-                size = _push(heap_key, heap_node, size, nd, v)
+                done[v] = False  # searched again if it was (a bound is not consistent)
+                if size == heap_key.size:
+                    size = _compact(heap_key, heap_node, touched, n_touched, dist, bound, done)
+                size = _push(heap_key, heap_node, size, nd + bound[v], v)
     for i in range(n_touched):
         dist[touched[i]] = np.inf
         done[touched[i]] = False
+    for k in range(n_units):
+        if times[k] > best:
+            times[k] = np.inf  # slower than the fastest: perhaps not its shortest path
     return times
+
+
+@njit(cache=True)
+def _compact(heap_key: np.ndarray, heap_node: np.ndarray, touched: np.ndarray,
+             n_touched: int, dist: np.ndarray, bound: np.ndarray, done: np.ndarray) -> int:
+    """Rebuild a full heap with one entry per open node (stale entries dropped)."""
+    size = 0
+    for i in range(n_touched):
+        v = touched[i]
+        if not done[v]:
+            size = _push(heap_key, heap_node, size, dist[v] + bound[v], v)
+    return size

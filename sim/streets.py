@@ -400,7 +400,7 @@ def snap(net: Network, city: CityConfig, streets: StreetsConfig,
     metres = np.maximum(np.concatenate([net.length, net.length]), 1e-6)
     walk = min_matrix(both_u, both_v, metres, n)
     field = GraphTravelField(car, walk, net.directed, node_of_cell, dist,
-                             streets.access_speed_kmh, segments)
+                             streets.access_speed_kmh, segments, net.xy)
     field.prepare()
     return field
 
