@@ -103,7 +103,6 @@ class SearchGraph:
                         self._done, self._touched, self._heap_key, self._heap_node)
 
 
-
 @njit(cache=True)
 def _scale(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray,
            xy: np.ndarray) -> float:
@@ -199,12 +198,12 @@ def _nearest(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, xy: n
     order = np.argsort(nodes)
     sorted_nodes = nodes[order]
     unit_xy = np.empty((n_units, 2))  # the distinct nodes of units still to reach
-    n_at = 0
+    n_at, last = 0, -1
     for j in range(n_units):
-        if not same[order[j]] and (n_at == 0 or sorted_nodes[j] != sorted_nodes[j - 1]
-                                   or same[order[j - 1]]):
-            unit_xy[n_at, 0], unit_xy[n_at, 1] = xy[sorted_nodes[j], 0], xy[sorted_nodes[j], 1]
-            n_at += 1
+        node = sorted_nodes[j]
+        if not same[order[j]] and node != last:
+            unit_xy[n_at, 0], unit_xy[n_at, 1] = xy[node, 0], xy[node, 1]
+            n_at, last = n_at + 1, node
     dist[target] = 0.0
     bound[target] = _bound(xy, target, unit_xy, n_at, scale, slack)
     touched[0] = target
