@@ -78,6 +78,13 @@ class NetworkField(DistanceField):
             self._graph = SearchGraph(self._matrix_t, self._xy)
             self._graph.nearest_minutes(0, 0.0, np.zeros(1, np.int64), np.zeros(1),
                                         np.zeros(1, bool), np.zeros(1), np.ones(1))
+            self._warm()
+
+    def _warm(self) -> None:
+        """Compile (or load) :meth:`unit_minutes`' code: one officer at the target itself."""
+        if self.walk is None or getattr(self.walk, "_graph", None) is not None:
+            one = np.zeros(1, np.int64)
+            self.unit_minutes(0, one, one, np.zeros(1), np.ones(1), np.ones(1, bool), 1.0)
 
     def nearest_times(self, target: int, sources: np.ndarray, turnout: np.ndarray,
                       per_m: np.ndarray, best: float = np.inf) -> np.ndarray:
@@ -103,6 +110,40 @@ class NetworkField(DistanceField):
             int(self.node_of_cell[target]), float(self.offset[target]),
             self.node_of_cell[sources], self.offset[sources], sources == target, turnout,
             per_m, best)
+
+    def unit_minutes(self, target: int, pos: np.ndarray, idx: np.ndarray,
+                     turnout: np.ndarray, min_per_m: np.ndarray, vehicle: np.ndarray,
+                     speed: float) -> np.ndarray:
+        """Minutes of officers ``idx`` at cells ``pos`` to reach ``target``; ``inf`` if not first.
+
+        :meth:`nearest_times` for a force of cars and walkers in one compiled call
+        (:func:`sim.street_search.officer_minutes`): cars go at ``car_min_per_m / speed`` (their
+        own pace ``/ speed`` without street speeds); with a walking field (:attr:`walk`) foot
+        officers walk it, searched only as far as the fastest car.
+
+        Args:
+            target: Flat index of the destination cell.
+            pos: Flat indices of the officers' cells.
+            idx: Officer indices into ``turnout``, ``min_per_m`` and ``vehicle``.
+            turnout: Every officer's minutes before setting off.
+            min_per_m: Every officer's own minutes per metre.
+            vehicle: Whether each officer drives.
+            speed: The hour's speed multiplier for cars.
+
+        Returns:
+            Minutes, one per officer of ``idx``.
+        """
+        from sim.street_search import officer_minutes
+
+        self.prepare()
+        walk = self.walk if isinstance(self.walk, NetworkField) else None
+        if walk is not None:
+            walk.prepare()
+        assert self._graph is not None
+        return officer_minutes(
+            self._graph, self.node_of_cell, self.offset, walk._graph if walk else None,
+            (walk or self).node_of_cell, (walk or self).offset, target, pos, idx, turnout,
+            min_per_m, vehicle, self.car_min_per_m, speed)
 
     def target_one(self, target: int, source: int) -> float:
         """Exact distance from ``source`` to ``target`` (:meth:`to_target` for one source).
@@ -205,7 +246,9 @@ class GraphTravelField(NetworkField):
     def prepare(self) -> None:
         """Get the nearest-unit searches of cars and walkers ready (part of a build)."""
         super().prepare()
-        self.walking.prepare()
+        if self.walking._graph is None:
+            self.walking.prepare()
+            self._warm()
 
     def segments(self) -> np.ndarray:
         """Street segments the travel uses, end points in cell coordinates, shape (n, 2, 2).

@@ -260,3 +260,101 @@ def _compact(heap_key: np.ndarray, heap_node: np.ndarray, touched: np.ndarray,
         if not done[v]:
             size = _push(heap_key, heap_node, size, dist[v] + bound[v], v)
     return size
+
+
+def officer_minutes(car: SearchGraph, car_node: np.ndarray, car_off: np.ndarray,
+                    walk: SearchGraph | None, walk_node: np.ndarray, walk_off: np.ndarray,
+                    target: int, pos: np.ndarray, idx: np.ndarray, turnout: np.ndarray,
+                    min_per_m: np.ndarray, vehicle: np.ndarray, car_min_per_m: float | None,
+                    speed: float) -> np.ndarray:
+    """Minutes of officers ``idx`` at cells ``pos`` to reach cell ``target``, in one call.
+
+    What :meth:`SearchGraph.nearest_minutes` gives, for a force of cars and walkers: cars
+    search the car graph first, walkers (when there is a walking graph) the walking graph
+    only as far as the fastest car. A car's minutes per metre is ``car_min_per_m / speed``
+    (its own pace ``/ speed`` if None), a walker's its own. Each field maps a cell to its node
+    (``*_node``) and the distance from the cell to it (``*_off``).
+
+    Args:
+        car: The car graph (reversed, to search towards the target).
+        car_node: Node of every cell on the car graph.
+        car_off: Each cell's distance to its node on the car graph.
+        walk: The walking graph, or None (everyone uses the car graph).
+        walk_node: As ``car_node`` for the walking graph (ignored without it).
+        walk_off: As ``car_off`` for the walking graph (ignored without it).
+        target: The incident's cell.
+        pos: Each officer's cell.
+        idx: Officer indices into the force's arrays.
+        turnout: Every officer's turnout (minutes).
+        min_per_m: Every officer's own minutes per metre.
+        vehicle: Whether each officer drives.
+        car_min_per_m: Minutes per effective metre of cars, or None (their own pace).
+        speed: The hour's speed multiplier for cars.
+
+    Returns:
+        Minutes, one per officer of ``idx``: exact for the fastest and every officer as fast,
+        ``inf`` for some slower.
+    """
+    w = car if walk is None else walk
+    return _officer_minutes(
+        car.indptr, car.indices, car.weights, car.xy, car.scale, car.slack, car._dist,
+        car._bound, car._done, car._touched, car._heap_key, car._heap_node, car_node, car_off,
+        w.indptr, w.indices, w.weights, w.xy, w.scale, w.slack, w._dist, w._bound, w._done,
+        w._touched, w._heap_key, w._heap_node, walk_node if walk is not None else car_node,
+        walk_off if walk is not None else car_off, walk is not None, int(target),
+        np.asarray(pos, np.int64), np.asarray(idx, np.int64), turnout, min_per_m, vehicle,
+        0.0 if car_min_per_m is None else float(car_min_per_m), car_min_per_m is None,
+        float(speed))
+
+
+@njit(cache=True)
+def _officer_minutes(c_indptr: np.ndarray, c_indices: np.ndarray, c_weights: np.ndarray,
+                     c_xy: np.ndarray, c_scale: float, c_slack: float, c_dist: np.ndarray,
+                     c_bound: np.ndarray, c_done: np.ndarray, c_touched: np.ndarray,
+                     c_key: np.ndarray, c_heap: np.ndarray, c_node: np.ndarray,
+                     c_off: np.ndarray, w_indptr: np.ndarray, w_indices: np.ndarray,
+                     w_weights: np.ndarray, w_xy: np.ndarray, w_scale: float, w_slack: float,
+                     w_dist: np.ndarray, w_bound: np.ndarray, w_done: np.ndarray,
+                     w_touched: np.ndarray, w_key: np.ndarray, w_heap: np.ndarray,
+                     w_node: np.ndarray, w_off: np.ndarray, has_walk: bool, target: int,
+                     pos: np.ndarray, idx: np.ndarray, turnout_all: np.ndarray,
+                     min_per_m_all: np.ndarray, vehicle_all: np.ndarray,
+                     car_min_per_m: float, own_car_pace: bool, speed: float) -> np.ndarray:
+    """The search of :func:`officer_minutes` (the same arithmetic as its Python parts)."""
+    n = idx.size
+    turnout, per_m = np.empty(n), np.empty(n)
+    foot = np.zeros(n, dtype=np.bool_)
+    n_foot = 0
+    for k in range(n):
+        i = idx[k]
+        turnout[k] = turnout_all[i]
+        if vehicle_all[i]:
+            per_m[k] = (min_per_m_all[i] if own_car_pace else car_min_per_m) / speed
+        else:
+            per_m[k] = min_per_m_all[i]
+            if has_walk:
+                foot[k] = True
+                n_foot += 1
+    if n_foot == 0:
+        return _nearest(c_indptr, c_indices, c_weights, c_xy, c_scale, c_slack,
+                        c_node[target], c_off[target], c_node[pos], c_off[pos], pos == target,
+                        turnout, per_m, np.inf, c_dist, c_bound, c_done, c_touched, c_key,
+                        c_heap)
+    times = np.full(n, np.inf)
+    best = np.inf
+    if n_foot < n:
+        sel = np.nonzero(~foot)[0]
+        at = pos[sel]
+        got = _nearest(c_indptr, c_indices, c_weights, c_xy, c_scale, c_slack,
+                       c_node[target], c_off[target], c_node[at], c_off[at], at == target,
+                       turnout[sel], per_m[sel], np.inf, c_dist, c_bound, c_done, c_touched,
+                       c_key, c_heap)
+        times[sel] = got
+        best = got.min()
+    sel = np.nonzero(foot)[0]
+    at = pos[sel]
+    times[sel] = _nearest(w_indptr, w_indices, w_weights, w_xy, w_scale, w_slack,
+                          w_node[target], w_off[target], w_node[at], w_off[at], at == target,
+                          turnout[sel], per_m[sel], best, w_dist, w_bound, w_done, w_touched,
+                          w_key, w_heap)
+    return times

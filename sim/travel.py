@@ -283,18 +283,8 @@ def _nearest_search(field: NetworkField, officers: Officers, idx: np.ndarray,
                     pos: np.ndarray, cell: int, speed: float) -> np.ndarray:
     """Times of officers ``idx`` on a street network; ``inf`` for some slower than the nearest.
 
-    Cars search first; walkers (on the walking field) only as far as the fastest car.
+    Cars search first; walkers (on the walking field) only as far as the fastest car
+    (:meth:`~sim.street_field.NetworkField.unit_minutes`, one compiled call).
     """
-    turnout = officers.turnout[idx]
-    per_m = officers.minutes_per_m(idx, field.car_min_per_m, speed)
-    foot = ~officers.vehicle[idx] if field.walk is not None else None
-    if foot is None or not foot.any():
-        return field.nearest_times(cell, pos, turnout, per_m)
-    times = np.full(idx.size, np.inf)
-    car, best = ~foot, np.inf
-    if car.any():
-        times[car] = field.nearest_times(cell, pos[car], turnout[car], per_m[car])
-        best = float(times[car].min())
-    walk = cast("NetworkField", field.walk)
-    times[foot] = walk.nearest_times(cell, pos[foot], turnout[foot], per_m[foot], best)
-    return times
+    return field.unit_minutes(cell, pos, idx, officers.turnout, officers.min_per_m,
+                              officers.vehicle, speed)

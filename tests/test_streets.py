@@ -588,6 +588,61 @@ def test_the_nearest_search_is_exact_for_the_nearest(seed, n_units, ties, best, 
     assert (exact[~kept] > min(fastest, best)).all()
 
 
+def split_search(field, target, pos, idx, turnout, own, vehicle, car_min_per_m, speed):
+    """Cars and walkers the long way: each graph's :meth:`nearest_times` in turn."""
+    car = own[idx] if car_min_per_m is None else car_min_per_m
+    per_m = np.where(vehicle[idx], car / speed, own[idx])
+    turnout, foot = turnout[idx], ~vehicle[idx]
+    if field.walk is None or not foot.any():
+        return field.nearest_times(target, pos, turnout, per_m)
+    times, cars, best = np.full(idx.size, np.inf), ~foot, np.inf
+    if cars.any():
+        times[cars] = field.nearest_times(target, pos[cars], turnout[cars], per_m[cars])
+        best = float(times[cars].min())
+    times[foot] = field.walk.nearest_times(target, pos[foot], turnout[foot], per_m[foot], best)
+    return times
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_units=st.integers(1, 20),
+       walkers=st.sampled_from([0.0, 0.4, 1.0]), walking_field=st.booleans(),
+       street_speeds=st.booleans(), geometry=st.sampled_from([None, "loose"]))
+def test_one_call_for_cars_and_walkers_gives_each_graph_s_times(
+        seed, n_units, walkers, walking_field, street_speeds, geometry):
+    """The compiled call for a whole force (:meth:`NetworkField.unit_minutes`) gives, bit for
+    bit and ``inf`` for ``inf``, what a search of the car graph and then one of the walking
+    graph as far as the fastest car give; its finite times are each officer's exact time."""
+    from sim.street_field import NetworkField
+
+    field, matrix, node_of_cell, offset = random_network_field(seed % 1000, geometry=geometry)
+    rng = np.random.default_rng(seed)
+    walk_matrix = (matrix + matrix.T).tocsr()
+    walk_offset = rng.uniform(0.0, 30.0, field.n_cells)
+    if walking_field:
+        field.walk = NetworkField(walk_matrix, False, node_of_cell, walk_offset, field._xy)
+    field.car_min_per_m = 0.002 if street_speeds else None
+    n = 3 * n_units  # the force; ``idx`` picks some of its officers, in any order
+    turnout, own = rng.uniform(0.0, 2.0, n), rng.choice([0.002, 0.012, 0.0031], n)
+    vehicle = rng.random(n) >= walkers
+    idx = rng.choice(n, n_units, replace=False)
+    target = int(rng.integers(0, field.n_cells))
+    pos = rng.integers(0, field.n_cells, n_units)
+    pos[rng.random(n_units) < 0.15] = target
+    speed = float(rng.choice([1.0, 0.7]))
+    got = field.unit_minutes(target, pos, idx, turnout, own, vehicle, speed)
+    want = split_search(field, target, pos, idx, turnout, own, vehicle, field.car_min_per_m,
+                        speed)
+    np.testing.assert_array_equal(got, want)
+    car_dist = fresh_to(matrix, node_of_cell, offset, target)[pos]
+    dist = np.where(vehicle[idx] | (not walking_field), car_dist,
+                    fresh_to(walk_matrix, node_of_cell, walk_offset, target)[pos])
+    car = own[idx] if field.car_min_per_m is None else field.car_min_per_m
+    exact = turnout[idx] + dist * np.where(vehicle[idx], car / speed, own[idx])
+    kept = np.isfinite(got)
+    np.testing.assert_array_equal(got[kept], exact[kept])
+    assert got.min() == exact.min() and (exact[~kept] > exact.min()).all()
+
+
 def test_the_search_s_bound_is_the_smallest_weight_per_straight_metre():
     """The A* bound's scale is the smallest weight over straight line of any edge (less
     1e-9 of it), so it never exceeds an edge's; without coordinates there is no bound."""
