@@ -136,8 +136,10 @@ class NetworkField(DistanceField):
         from sim.street_search import officer_minutes
 
         self.prepare()
-        walk = self.walk if isinstance(self.walk, NetworkField) else None
+        walk = self.walk
         if walk is not None:
+            if not isinstance(walk, NetworkField):
+                raise TypeError("a street network's walking field must be a NetworkField")
             walk.prepare()
         assert self._graph is not None
         return officer_minutes(

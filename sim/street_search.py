@@ -295,6 +295,8 @@ def officer_minutes(car: SearchGraph, car_node: np.ndarray, car_off: np.ndarray,
         Minutes, one per officer of ``idx``: exact for the fastest and every officer as fast,
         ``inf`` for some slower.
     """
+    if len(pos) != len(idx):
+        raise ValueError(f"pos has {len(pos)} cells for {len(idx)} officers")
     w = car if walk is None else walk
     return _officer_minutes(
         car.indptr, car.indices, car.weights, car.xy, car.scale, car.slack, car._dist,
@@ -322,11 +324,17 @@ def _officer_minutes(c_indptr: np.ndarray, c_indices: np.ndarray, c_weights: np.
                      car_min_per_m: float, own_car_pace: bool, speed: float) -> np.ndarray:
     """The search of :func:`officer_minutes` (the same arithmetic as its Python parts)."""
     n = idx.size
+    n_cells = min(c_node.size, c_off.size, w_node.size, w_off.size)
+    n_officers = min(turnout_all.size, min_per_m_all.size, vehicle_all.size)
+    if target < 0 or target >= n_cells:
+        raise IndexError("target cell out of range")
     turnout, per_m = np.empty(n), np.empty(n)
     foot = np.zeros(n, dtype=np.bool_)
     n_foot = 0
     for k in range(n):
         i = idx[k]
+        if i < 0 or i >= n_officers or pos[k] < 0 or pos[k] >= n_cells:
+            raise IndexError("officer index or cell out of range")
         turnout[k] = turnout_all[i]
         if vehicle_all[i]:
             per_m[k] = (min_per_m_all[i] if own_car_pace else car_min_per_m) / speed

@@ -643,6 +643,20 @@ def test_one_call_for_cars_and_walkers_gives_each_graph_s_times(
     assert got.min() == exact.min() and (exact[~kept] > exact.min()).all()
 
 
+def test_one_call_refuses_officers_or_cells_outside_its_arrays():
+    """The compiled call checks its indices (numba would read past the arrays)."""
+    field, *_ = random_network_field(3)
+    force = np.zeros(4), np.ones(4), np.ones(4, bool)
+    ok = field.unit_minutes(0, np.array([1, 2]), np.array([0, 3]), *force, 1.0)
+    assert np.isfinite(ok).any()
+    for target, pos, idx in [(0, [1, 2], [0, 4]), (0, [1, -1], [0, 1]),
+                             (0, [1, field.n_cells], [0, 1]), (field.n_cells, [1], [0])]:
+        with pytest.raises(IndexError, match="out of range"):
+            field.unit_minutes(target, np.array(pos), np.array(idx), *force, 1.0)
+    with pytest.raises(ValueError, match="pos has 1 cells for 2 officers"):
+        field.unit_minutes(0, np.array([1]), np.array([0, 1]), *force, 1.0)
+
+
 def test_the_search_s_bound_is_the_smallest_weight_per_straight_metre():
     """The A* bound's scale is the smallest weight over straight line of any edge (less
     1e-9 of it), so it never exceeds an edge's; without coordinates there is no bound."""
